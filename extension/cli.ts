@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// netmem: the extension's core from a terminal. Exit codes: 0 ok, 1 the job ran and found a problem,
+// 2 it could not run (bad usage, missing tools, bad input).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { doctor, formatDoctorMarkdown } from './core/doctor';
+import { BaseError, prepareBase } from './core/kernel/base';
+import { describeDrift, loadManifest, ManifestError } from './core/kernel/manifest';
+import { CancelledError } from './core/util/process';
+import { packageRoot } from './core/util/assets';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+class UsageError extends Error {}
+
+interface Context {
+  signal: AbortSignal;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  positionals?: boolean;
+  run(values: Values, positionals: string[], ctx: Context): Promise<number>;
+}
+
+const formatOption = { format: { type: 'string' as const } };
+
+function oneOf(name: string, value: string | boolean | undefined, allowed: string[], fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+const commands: Record<string, Command> = {
+  base: {
+    summary: 'prepare the pinned base kernel tree as a git checkout and print its path',
+    usage: `Usage: netmem base [--dir DIR] [--tarball FILE] [--no-install] [--format text|json]
+
+Turns Debian's linux-source tarball (kernel-ref/base.json) into a git checkout whose commit id is
+reproducible, verifies the files the series touches and prints the checkout's path. A second run
+reuses the checkout. Installs the Debian package with apt-get when it is missing and you are root.
+
+  --dir DIR        the checkout (its parent must exist); default $NETMEM_BASE_DIR or
+                   $XDG_CACHE_HOME/netmem-series/linux-<version>
+  --tarball FILE   use this source tarball instead of the Debian package's
+  --no-install     never run apt-get; fail with the command to run instead
+  --format F       text (default: the path) or json
+
+Exit status: 0 ready, 1 ready but the files differ from the manifest, 2 could not prepare it.`,
+    options: { dir: { type: 'string' }, tarball: { type: 'string' }, 'no-install': { type: 'boolean' }, ...formatOption },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'json'], 'text');
+      const manifest = loadManifest();
+      const result = await prepareBase(manifest, {
+        dir: values.dir as string | undefined,
+        tarball: values.tarball as string | undefined,
+        install: !values['no-install'],
+        signal: ctx.signal,
+        onProgress: (m) => ctx.err(`netmem base: ${m}`),
+      });
+      for (const n of result.notices) ctx.err(`netmem base: note: ${n}`);
+      for (const d of result.drift) ctx.err(`netmem base: drift: ${describeDrift(d)}`);
+      if (format === 'json') ctx.out(JSON.stringify({ ...result, kernelVersion: manifest.kernelVersion }, null, 2));
+      else ctx.out(result.dir);
+      return result.drift.length ? 1 : 0;
+    },
+  },
+  doctor: {
+    summary: 'check that this machine has what the extension and the kernel tests need',
+    usage: `Usage: netmem doctor [--format text|json]
+
+Loads the C grammar, and looks for git, the kernel build tools, QEMU and the pinned base.
+Exit status: 0 everything required is there, 1 something required is missing.`,
+    options: { ...formatOption },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'json'], 'text');
+      const report = await doctor(loadManifest());
+      ctx.out(format === 'json' ? JSON.stringify(report, null, 2) : formatDoctorMarkdown(report).trimEnd());
+      return report.ok ? 0 : 1;
+    },
+  },
+};
+
+function version(): string {
+  return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version;
+}
+
+function mainUsage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: netmem <command> [options]
+
+Commands:
+${rows.join('\n')}
+
+Run 'netmem <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[], ctx: Context): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic && !commands[topic]) throw new UsageError(`unknown command '${topic}'`);
+    ctx.out(topic ? commands[topic].usage : mainUsage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    ctx.out(version());
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: command.positionals ?? false,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${name}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (parsed.values.help) {
+    ctx.out(command.usage);
+    return 0;
+  }
+  return command.run(parsed.values as Values, parsed.positionals, ctx);
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  let interrupted = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted++;
+    if (interrupted > 1) process.exit(130);
+    process.stderr.write(`netmem: ${sig}: stopping…\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx: Context = {
+    signal: controller.signal,
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  };
+  main(process.argv.slice(2), ctx).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      const sub = process.argv[2] && commands[process.argv[2]] ? ` ${process.argv[2]}` : '';
+      if (e instanceof UsageError) {
+        ctx.err(`netmem: ${e.message} (see 'netmem${sub} --help')`);
+      } else if (e instanceof CancelledError) {
+        ctx.err(`netmem${sub}: cancelled`);
+        process.exitCode = 130;
+        return;
+      } else if (e instanceof BaseError || e instanceof ManifestError) {
+        ctx.err(`netmem${sub}: ${e.message}`);
+        if (e instanceof BaseError && e.hint) ctx.err(`netmem${sub}: run: ${e.hint}`);
+      } else {
+        ctx.err(`netmem${sub}: ${(e as Error)?.message ?? String(e)}`);
+      }
+      process.exitCode = 2;
+    },
+  );
+}

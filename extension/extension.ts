@@ -1,0 +1,12 @@
+// Wires the feature adapters; each owns its commands and disposables.
+import type * as vscode from 'vscode';
+import * as base from './vscode/base';
+import * as doctor from './vscode/doctor';
+import * as log from './vscode/log';
+import * as pending from './vscode/pending';
+
+export function activate(ctx: vscode.ExtensionContext): void {
+  for (const feature of [log, doctor, base, pending]) feature.activate(ctx);
+}
+
+export function deactivate(): void {}
