@@ -1,0 +1,114 @@
+// The extension in the real extension host: activation, command registration against the
+// manifest, and the doctor command end to end (the WASM C grammar loads inside the host).
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'netmem-series.netmem-series';
+
+interface ManifestCommand {
+  command: string;
+  title: string;
+  category?: string;
+}
+
+interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+function extension(): vscode.Extension<unknown> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded in the extension host`);
+  return ext;
+}
+
+/** package.json as it is on disk now (not a copy taken at build time). */
+function manifestCommands(): ManifestCommand[] {
+  const manifest = JSON.parse(readFileSync(join(extension().extensionPath, 'package.json'), 'utf8')) as {
+    contributes?: { commands?: ManifestCommand[] };
+  };
+  const commands = manifest.contributes?.commands ?? [];
+  assert.ok(commands.length > 0, 'package.json contributes no commands');
+  return commands;
+}
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+suite('netmem-series in the extension host', () => {
+  test('the development extension is loaded from this repository', () => {
+    const ext = extension();
+    assert.equal(ext.packageJSON.publisher, 'netmem-series');
+    assert.equal(ext.packageJSON.name, 'netmem-series');
+  });
+
+  test('opening a C file activates it (onLanguage:c) without an error', async function () {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) this.skip();
+    const [cFile] = await vscode.workspace.findFiles('**/*.c', undefined, 1);
+    if (!cFile) this.skip();
+    const doc = await vscode.workspace.openTextDocument(cFile);
+    assert.equal(doc.languageId, 'c');
+    await vscode.window.showTextDocument(doc);
+    await waitFor('the extension to become active after opening a C file', () => extension().isActive);
+    // isActive is also true after a failed activation; activate() then rejects with its error.
+    await extension().activate();
+  });
+
+  test('activate() resolves (activation does not throw)', async () => {
+    const ext = extension();
+    // Rejects with the activation error if activate() threw, whenever that happened.
+    await ext.activate();
+    assert.equal(ext.isActive, true);
+  });
+
+  test('every command in package.json contributes.commands is registered', async () => {
+    await extension().activate();
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = manifestCommands().map((c) => c.command);
+    const missing = contributed.filter((id) => !registered.has(id));
+    assert.deepEqual(missing, [], `contributed in package.json but not registered: ${missing.join(', ')}`);
+  });
+
+  test('netmem.doctor is in the palette as "Netmem: Check environment"', () => {
+    const doctor = manifestCommands().find((c) => c.command === 'netmem.doctor');
+    assert.ok(doctor, 'package.json does not contribute netmem.doctor');
+    assert.equal(`${doctor.category}: ${doctor.title}`, 'Netmem: Check environment');
+  });
+
+  test('netmem.doctor returns its checks, the C grammar ok, and shows the report', async () => {
+    await extension().activate();
+    const report = await vscode.commands.executeCommand<DoctorReport>('netmem.doctor');
+    assert.ok(report && typeof report === 'object', `netmem.doctor returned ${String(report)}`);
+    assert.equal(typeof report.ok, 'boolean');
+    assert.ok(Array.isArray(report.checks) && report.checks.length > 0, 'the report has no checks');
+    for (const c of report.checks) {
+      assert.equal(typeof c.name, 'string');
+      assert.equal(typeof c.ok, 'boolean');
+      assert.equal(typeof c.detail, 'string');
+    }
+    const grammar = report.checks.find((c) => c.name === 'grammar');
+    assert.ok(grammar, `no "grammar" check among: ${report.checks.map((c) => c.name).join(', ')}`);
+    assert.equal(grammar.ok, true, `grammar check failed: ${grammar.detail}`);
+
+    await waitFor('the doctor report to be the active editor', () =>
+      (vscode.window.activeTextEditor?.document.getText() ?? '').includes('# Netmem environment'),
+    );
+    const text = vscode.window.activeTextEditor!.document.getText();
+    assert.match(text, /^# Netmem environment$/m);
+    assert.match(text, /^- C grammar \(tree-sitter-c\): ok/m);
+  });
+});
