@@ -6,6 +6,10 @@ import { doctor, formatDoctorMarkdown } from './core/doctor';
 import { BaseError, prepareBase } from './core/kernel/base';
 import { describeDrift, loadManifest, ManifestError } from './core/kernel/manifest';
 import { CancelledError } from './core/util/process';
+import { KernelError } from './core/kernel/build';
+import { formatTap, formatText, resultLine } from './core/kernel/report';
+import { runSuite, SUITES, type SuiteName } from './core/kernel/runner';
+import { SeriesError } from './core/series/patchfile';
 import { packageRoot } from './core/util/assets';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,6 +85,66 @@ Exit status: 0 everything required is there, 1 something required is missing.`,
       const format = oneOf('format', values.format, ['text', 'json'], 'text');
       const report = await doctor(loadManifest());
       ctx.out(format === 'json' ? JSON.stringify(report, null, 2) : formatDoctorMarkdown(report).trimEnd());
+      return report.ok ? 0 : 1;
+    },
+  },
+  test: {
+    summary: 'build the kernel with our config, build each patch, boot it under QEMU and give a verdict',
+    usage: `Usage: netmem test --kernel DIR [--suite S] [--build-dir DIR] [--timeout SEC] [--series DIR]
+                   [--base REV] [--format text|tap|json] [--verbose]
+
+Suites:
+  compile  make prepare + the objects of the .c files the series touches (seconds)
+  build    the full bzImage (ccache when installed)
+  boot     build, then boot under QEMU with the guest tests and KUnit; verdict from the serial log
+  bisect   build the base and then each patch of the series in turn, on a separate worktree
+           (your checkout is not touched); new warnings fail the patch
+  all      compile, bisect and boot
+
+  --kernel DIR     the kernel checkout (required)
+  --suite S        default all
+  --build-dir DIR  the O= directory; default $XDG_CACHE_HOME/netmem-series/build/<id>
+  --timeout SEC    QEMU boot timeout, default 180
+  --series DIR     the series for compile and bisect; default the bundled patches/
+  --base REV       what bisect starts from; default the netmem-base tag, else HEAD
+  --verbose        stream make and QEMU output to stderr
+
+Exit status: 0 all passed, 1 a test failed, 2 the run could not be made.`,
+    options: {
+      kernel: { type: 'string' },
+      suite: { type: 'string' },
+      'build-dir': { type: 'string' },
+      timeout: { type: 'string' },
+      series: { type: 'string' },
+      base: { type: 'string' },
+      verbose: { type: 'boolean' },
+      format: { type: 'string' },
+    },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'tap', 'json'], 'text');
+      const suite = oneOf('suite', values.suite, [...SUITES], 'all') as SuiteName;
+      if (typeof values.kernel !== 'string') throw new UsageError('test: --kernel DIR is required');
+      let timeoutMs: number | undefined;
+      if (values.timeout !== undefined) {
+        const sec = Number(values.timeout);
+        if (!Number.isFinite(sec) || sec <= 0) throw new UsageError('--timeout takes a number of seconds');
+        timeoutMs = sec * 1000;
+      }
+      const report = await runSuite({
+        kernelDir: values.kernel,
+        suite,
+        buildDir: values['build-dir'] as string | undefined,
+        seriesDir: values.series as string | undefined,
+        base: values.base as string | undefined,
+        timeoutMs,
+        signal: ctx.signal,
+        onProgress: (m) => ctx.err(`netmem test: ${m}`),
+        onOutput: values.verbose ? (l) => ctx.err(l) : undefined,
+        onResult: format === 'text' ? (r) => ctx.err(resultLine(r)) : undefined,
+      });
+      if (format === 'json') ctx.out(JSON.stringify(report, null, 2));
+      else if (format === 'tap') ctx.out(formatTap(report));
+      else ctx.out(formatText(report));
       return report.ok ? 0 : 1;
     },
   },
@@ -161,9 +225,9 @@ if (require.main === module) {
         ctx.err(`netmem${sub}: cancelled`);
         process.exitCode = 130;
         return;
-      } else if (e instanceof BaseError || e instanceof ManifestError) {
+      } else if (e instanceof BaseError || e instanceof ManifestError || e instanceof KernelError || e instanceof SeriesError) {
         ctx.err(`netmem${sub}: ${e.message}`);
-        if (e instanceof BaseError && e.hint) ctx.err(`netmem${sub}: run: ${e.hint}`);
+        if ((e instanceof BaseError || e instanceof KernelError) && e.hint) ctx.err(`netmem${sub}: run: ${e.hint}`);
       } else {
         ctx.err(`netmem${sub}: ${(e as Error)?.message ?? String(e)}`);
       }

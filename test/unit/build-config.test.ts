@@ -45,3 +45,14 @@ describe('trees and build directories', () => {
     assert.match(kernelTreeProblem('/tmp')!, /^\/tmp is not a kernel tree \(no Makefile\)$/);
   });
 });
+
+describe('ccache across checkouts', () => {
+  it('base_dir is the common ancestor of source and build directory, never /', async () => {
+    const { ccacheEnv, commonAncestor } = await import('../../extension/core/kernel/build');
+    assert.equal(commonAncestor('/c/netmem/linux', '/c/netmem/build/ab'), '/c/netmem');
+    assert.equal(commonAncestor('/c/netmem/linux', '/c/netmem/linux'), '/c/netmem/linux');
+    assert.equal(commonAncestor('/a/x', '/b/y'), '/');
+    assert.deepEqual(ccacheEnv('/a/x', '/b/y'), {});
+    assert.equal(ccacheEnv('/c/netmem/linux', '/c/netmem/build/ab').CCACHE_BASEDIR, '/c/netmem');
+  });
+});

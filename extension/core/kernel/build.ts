@@ -107,6 +107,25 @@ export function configMismatches(fragment: string, dotconfig: string): Array<{ o
   return bad;
 }
 
+/** The deepest directory holding both paths ('/' when they share nothing else). */
+export function commonAncestor(a: string, b: string): string {
+  const pa = resolve(a).split('/');
+  const pb = resolve(b).split('/');
+  let i = 0;
+  while (i < pa.length && i < pb.length && pa[i] === pb[i]) i++;
+  return pa.slice(0, i).join('/') || '/';
+}
+
+/**
+ * ccache's base_dir: the common ancestor of source and build directory, so that two checkouts laid out
+ * alike (source and O= directory at the same relative places) share cache hits. Never '/', which
+ * would rewrite the compiler's own header paths too.
+ */
+export function ccacheEnv(srcDir: string, buildDir: string): NodeJS.ProcessEnv {
+  const base = commonAncestor(srcDir, buildDir);
+  return base === '/' ? {} : { CCACHE_BASEDIR: base, CCACHE_NOHASHDIR: '1' };
+}
+
 function makeArgs(ctx: BuildContext, ccache: boolean, extra: string[]): string[] {
   const args = ['-C', resolve(ctx.srcDir), `O=${resolve(ctx.buildDir)}`, `ARCH=${ctx.arch ?? 'x86_64'}`];
   if (ccache) args.push('CC=ccache gcc', 'HOSTCC=ccache gcc');
@@ -129,7 +148,7 @@ export async function make(ctx: BuildContext, targets: string[], opts: { extra?:
   const r = await run('make', args, {
     signal: ctx.signal,
     timeoutMs: opts.timeoutMs,
-    env: { ...process.env, LC_ALL: 'C', KBUILD_BUILD_TIMESTAMP: 'netmem', KBUILD_BUILD_USER: 'netmem', KBUILD_BUILD_HOST: 'netmem' },
+    env: { ...process.env, ...(ccache ? ccacheEnv(ctx.srcDir, ctx.buildDir) : {}), LC_ALL: 'C', KBUILD_BUILD_TIMESTAMP: 'netmem', KBUILD_BUILD_USER: 'netmem', KBUILD_BUILD_HOST: 'netmem' },
     onStdout: emit,
     onStderr: emit,
     maxBuffer: 64 * 1024 * 1024,
