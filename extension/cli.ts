@@ -13,6 +13,7 @@ import { SeriesError } from './core/series/patchfile';
 import { packageRoot } from './core/util/assets';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHECK_USAGE, runCheck } from './core/check/command';
 
 class UsageError extends Error {}
 
@@ -91,7 +92,7 @@ Exit status: 0 everything required is there, 1 something required is missing.`,
   test: {
     summary: 'build the kernel with our config, build each patch, boot it under QEMU and give a verdict',
     usage: `Usage: netmem test --kernel DIR [--suite S] [--build-dir DIR] [--timeout SEC] [--series DIR]
-                   [--base REV] [--format text|tap|json] [--verbose]
+                   [--base REV] [--guest DIR] [--format text|tap|json] [--verbose]
 
 Suites:
   compile  make prepare + the objects of the .c files the series touches (seconds)
@@ -107,6 +108,7 @@ Suites:
   --timeout SEC    QEMU boot timeout, default 180
   --series DIR     the series for compile and bisect; default the bundled patches/
   --base REV       what bisect starts from; default the netmem-base tag, else HEAD
+  --guest DIR      guest programs (*.c, printing TAP) and /init; default kernel-ref/guest
   --verbose        stream make and QEMU output to stderr
 
 Exit status: 0 all passed, 1 a test failed, 2 the run could not be made.`,
@@ -117,6 +119,7 @@ Exit status: 0 all passed, 1 a test failed, 2 the run could not be made.`,
       timeout: { type: 'string' },
       series: { type: 'string' },
       base: { type: 'string' },
+      guest: { type: 'string' },
       verbose: { type: 'boolean' },
       format: { type: 'string' },
     },
@@ -136,6 +139,7 @@ Exit status: 0 all passed, 1 a test failed, 2 the run could not be made.`,
         buildDir: values['build-dir'] as string | undefined,
         seriesDir: values.series as string | undefined,
         base: values.base as string | undefined,
+        guestDir: values.guest as string | undefined,
         timeoutMs,
         signal: ctx.signal,
         onProgress: (m) => ctx.err(`netmem test: ${m}`),
@@ -146,6 +150,19 @@ Exit status: 0 all passed, 1 a test failed, 2 the run could not be made.`,
       else if (format === 'tap') ctx.out(formatTap(report));
       else ctx.out(formatText(report));
       return report.ok ? 0 : 1;
+    },
+  },
+  check: {
+    summary: 'find direct skb_frag_t field accesses and frags used as struct bio_vec',
+    usage: CHECK_USAGE,
+    options: { kernel: { type: 'string' }, fix: { type: 'boolean' }, 'no-prefilter': { type: 'boolean' }, ...formatOption },
+    positionals: true,
+    async run(values, positionals, ctx) {
+      const format = oneOf('format', values.format, ['gcc', 'json', 'sarif'], 'gcc') as 'gcc' | 'json' | 'sarif';
+      return runCheck(
+        { kernel: values.kernel as string | undefined, format, fix: !!values.fix, noPrefilter: !!values['no-prefilter'], paths: positionals },
+        { signal: ctx.signal, out: ctx.out, err: ctx.err, version: version() },
+      );
     },
   },
 };

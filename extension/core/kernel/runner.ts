@@ -148,9 +148,14 @@ async function bootSuite(run: Run, ctx: BuildContext): Promise<void> {
  * is laid out like a checkout and its default build directory (`NAME` beside `build/ID`), so ccache
  * hits across the two.
  */
+/** Where bisect keeps its worktree and build for a checkout. */
+export function bisectRoot(kernelDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheRoot(env), 'bisect', createHash('sha256').update(resolve(kernelDir)).digest('hex').slice(0, 12));
+}
+
 async function bisectWorktree(git: Git, kernelDir: string, base: string): Promise<{ dir: string; buildDir: string }> {
-  const id = createHash('sha256').update(resolve(kernelDir)).digest('hex').slice(0, 12);
-  const root = join(cacheRoot(), 'bisect', id);
+  const root = bisectRoot(kernelDir);
+  const id = basename(root);
   const dir = join(root, basename(resolve(kernelDir)));
   const buildDir = join(root, 'build', id);
   await mkdir(root, { recursive: true });
