@@ -9,7 +9,8 @@ import { CancelledError } from './core/util/process';
 import { KernelError } from './core/kernel/build';
 import { formatTap, formatText, resultLine } from './core/kernel/report';
 import { runSuite, SUITES, type SuiteName } from './core/kernel/runner';
-import { SeriesError } from './core/series/patchfile';
+import { BUNDLED_SERIES, readSeriesDir, SeriesError } from './core/series/patchfile';
+import { applySeries, describeOutcome } from './core/series/apply';
 import { packageRoot } from './core/util/assets';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,6 +88,38 @@ Exit status: 0 everything required is there, 1 something required is missing.`,
       const report = await doctor(loadManifest());
       ctx.out(format === 'json' ? JSON.stringify(report, null, 2) : formatDoctorMarkdown(report).trimEnd());
       return report.ok ? 0 : 1;
+    },
+  },
+  apply: {
+    summary: 'apply the series to a kernel checkout on a new branch (never over uncommitted work)',
+    usage: `Usage: netmem apply --kernel DIR [--series DIR] [--branch NAME] [--format text|json]
+
+Applies the series with git am -3 on a new branch made from HEAD (default netmem-series). A checkout
+with uncommitted changes is refused and left as it is. On a conflict or Ctrl-C the am is aborted and
+HEAD, index and working tree go back to how they were. A series that is in HEAD's history already
+(same patch ids) is reported as applied.
+
+  --kernel DIR    the kernel checkout (required)
+  --series DIR    a folder of .patch files (with an optional series file); default the bundled one
+  --branch NAME   default netmem-series
+
+Exit status: 0 applied (or already applied), 1 refused or conflicting, 2 could not run.`,
+    options: { kernel: { type: 'string' }, series: { type: 'string' }, branch: { type: 'string' }, ...formatOption },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'json'], 'text');
+      if (typeof values.kernel !== 'string') throw new UsageError('apply: --kernel DIR is required');
+      const patches = await readSeriesDir((values.series as string | undefined) ?? BUNDLED_SERIES());
+      const outcome = await applySeries({
+        kernelDir: values.kernel,
+        patches,
+        branch: values.branch as string | undefined,
+        signal: ctx.signal,
+        onProgress: (m) => ctx.err(`netmem apply: ${m}`),
+      });
+      if (outcome.kind === 'cancelled') throw new CancelledError();
+      if (format === 'json') ctx.out(JSON.stringify(outcome, null, 2));
+      else ctx.out(describeOutcome(outcome, patches.length));
+      return outcome.kind === 'applied' || outcome.kind === 'already-applied' ? 0 : 1;
     },
   },
   test: {
