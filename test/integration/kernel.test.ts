@@ -47,6 +47,14 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     base = r.stdout.trim();
     copy = join(work, basename(base));
+    // `npm start` applies the series in the base checkout: test "the base" on a pristine copy then.
+    if (git(base, 'rev-parse', 'HEAD') !== git(base, 'rev-parse', 'netmem-base^{commit}')) {
+      const pristine = join(work, 'pristine', basename(base));
+      execFileSync('mkdir', ['-p', join(work, 'pristine')]);
+      execFileSync('cp', ['-al', base, pristine]);
+      git(pristine, 'checkout', '-q', '-f', '--detach', 'netmem-base');
+      base = pristine;
+    }
   });
   after(() => {
     if (copy) rmSync(bisectRoot(copy), { recursive: true, force: true });
