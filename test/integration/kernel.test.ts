@@ -36,6 +36,8 @@ function replaceFile(path: string, text: string): void {
 
 describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
   let base = '';
+  /** Extra flags for the base's runs: a pristine copy gets a build directory laid out for ccache hits. */
+  let baseArgs: string[] = [];
   // A hard-linked copy of the base for the series and the broken trees, laid out like the base and
   // its build directory so that ccache hits across them.
   const work = mkdtempSync(join(cache, 'it-'));
@@ -54,6 +56,7 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
       execFileSync('cp', ['-al', base, pristine]);
       git(pristine, 'checkout', '-q', '-f', '--detach', 'netmem-base');
       base = pristine;
+      baseArgs = ['--build-dir', join(work, 'pristine', 'build', 'pristine000')];
     }
   });
   after(() => {
@@ -62,7 +65,7 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
   });
 
   it('compile passes on the base', async () => {
-    const { code, report } = await suite(base, 'compile');
+    const { code, report } = await suite(base, 'compile', baseArgs);
     assert.equal(code, 0, describeFailures(report));
     const ids = report.results.map((r) => r.id);
     assert.ok(ids.includes('compile/prepare'));
@@ -70,7 +73,7 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
   });
 
   it('boot passes on the base without the series: every guest test and the KUnit suite', async () => {
-    const { code, report } = await suite(base, 'boot');
+    const { code, report } = await suite(base, 'boot', baseArgs);
     assert.equal(code, 0, describeFailures(report));
     const guest = report.results.filter((r) => r.kind === 'guest');
     const programs = new Set(guest.map((r) => r.id.split('/')[1]));
@@ -87,7 +90,7 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
     const guest = join(work, 'guest-hang');
     cpSync(join(ROOT, 'kernel-ref', 'guest'), guest, { recursive: true });
     writeFileSync(join(guest, 'aa_hang.c'), '#include <stdio.h>\n#include <unistd.h>\nint main(void)\n{\n\tprintf("TAP version 13\\n1..1\\n");\n\tfflush(stdout);\n\tfor (;;)\n\t\tpause();\n}\n');
-    const { code, report, ms } = await suite(base, 'boot', ['--guest', guest, '--timeout', '25']);
+    const { code, report, ms } = await suite(base, 'boot', [...baseArgs, '--guest', guest, '--timeout', '25']);
     assert.equal(code, 1);
     assert.ok(ms < 25_000 + 120_000, `took ${ms} ms`);
     const hung = report.results.find((r) => r.id === 'boot/finished');
