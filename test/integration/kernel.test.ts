@@ -156,8 +156,11 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
       assert.equal(code, 1);
       const bug = report.results.find((r) => r.kind === 'kernel' && r.id.startsWith('kernel/bug/'));
       assert.ok(bug, describeFailures(report));
-      assert.match(bug.message!, /kernel BUG at net\/kcm\/kcmsock\.c:\d+/);
-      assert.ok(bug.excerpt!.some((l) => /kcm_sendmsg/.test(l)), bug.excerpt!.join('\n'));
+      // The path is as the build saw it (relative to the O= directory); the config has no KALLSYMS, so
+      // the trace names the process, not the function.
+      assert.match(bug.message!, /kernel BUG at (\S*\/)?net\/kcm\/kcmsock\.c:\d+!/);
+      assert.ok(bug.excerpt!.some((l) => /Comm: kcm\b/.test(l)), bug.excerpt!.join('\n'));
+      assert.ok(bug.excerpt!.some((l) => /end trace/.test(l)));
       assert.ok(ms < 120_000 + 600_000, `took ${ms} ms`);
     } finally {
       replaceFile(file, original);

@@ -98,6 +98,16 @@ describe('serial log verdicts', () => {
     assert.equal(v.ok, false);
   });
 
+  it("a BUG reported after 'cut here' is a bug, not a warning", () => {
+    const log = guest('ok 1 - a').replace(
+      'ok 1 - a',
+      'ok 1 - a\n[    2.1] ------------[ cut here ]------------\n[    2.1] kernel BUG at ../../linux/net/kcm/kcmsock.c:909!\n[    2.1] invalid opcode: 0000 [#1]\n[    2.1] ---[ end trace 0000000000000000 ]---',
+    );
+    const kernel = parseLog(log).results.filter((r) => r.kind === 'kernel');
+    assert.deepEqual(kernel.map((r) => r.id), ['kernel/bug/1']);
+    assert.equal(kernel[0]!.message, 'kernel BUG at ../../linux/net/kcm/kcmsock.c:909!');
+  });
+
   it('a WARNING is a failure named by its location', () => {
     const log = guest('ok 1 - a\nok 2 - b').replace(
       'netmem-guest: run',

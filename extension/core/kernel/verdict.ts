@@ -151,12 +151,14 @@ export function parseLog(log: string, opts: VerdictOptions = {}): Verdict {
     }
 
     if (i > skipTraceUntil) {
-      const trouble = TROUBLE.find((t) => t.re.test(raw));
+      let trouble = TROUBLE.find((t) => t.re.test(raw));
+      // `cut here` opens both WARN and BUG reports: the next line says which.
+      if (trouble && /cut here/.test(raw)) trouble = TROUBLE.find((t) => t.re.test(lines[i + 1] ?? '') && !/cut here/.test(t.re.source)) ?? trouble;
       if (trouble) {
         const end = traceEnd(lines, i, after);
         const n = (troubleCounts.get(trouble.kind) ?? 0) + 1;
         troubleCounts.set(trouble.kind, n);
-        const headline = trouble.kind === 'warning' && /cut here/.test(raw) ? (lines[i + 1] ?? raw).trim() : text;
+        const headline = /cut here/.test(raw) ? (lines[i + 1] ?? raw).trim() : text;
         results.push({
           id: `kernel/${trouble.kind}/${n}`,
           name: `kernel ${trouble.kind}: ${headline.slice(0, 120)}`,
