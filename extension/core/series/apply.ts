@@ -44,9 +44,14 @@ async function patchId(git: Git, diff: string): Promise<string | undefined> {
   return r.trim().split(/\s+/)[0] || undefined;
 }
 
-/** Patch ids of the last `depth` commits reachable from `rev`. */
-async function historyPatchIds(git: Git, rev: string, depth: number): Promise<Set<string>> {
-  const log = await git.tryRun(['log', '-p', '--no-merges', '--format=commit %H', `-${depth}`, rev], { maxBuffer: 256 * 1024 * 1024 });
+/**
+ * Patch ids of the last `depth` commits reachable from `rev` that touch `paths`. Root commits are
+ * left out: a base imported as one commit would otherwise be diffed whole (1.5 GB for a kernel).
+ */
+async function historyPatchIds(git: Git, rev: string, depth: number, paths: string[]): Promise<Set<string>> {
+  const log = await git.tryRun(['-c', 'log.showRoot=false', 'log', '-p', '--no-merges', '--format=commit %H', `-${depth}`, rev, '--', ...paths], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (log.code !== 0) return new Set();
   const ids = await git.run(['patch-id', '--stable'], { input: log.stdout, maxBuffer: 16 * 1024 * 1024 });
   return new Set(ids.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
@@ -54,7 +59,7 @@ async function historyPatchIds(git: Git, rev: string, depth: number): Promise<Se
 
 /** Which patches of the series are in `rev`'s recent history, by patch id. */
 export async function appliedPatches(git: Git, patches: PatchFile[], rev = 'HEAD'): Promise<boolean[]> {
-  const history = await historyPatchIds(git, rev, 200 + patches.length);
+  const history = await historyPatchIds(git, rev, 200 + patches.length, [...new Set(patches.flatMap((p) => p.files))]);
   return Promise.all(patches.map(async (p) => history.has((await patchId(git, await readFile(p.path, 'utf8'))) ?? '')));
 }
 
