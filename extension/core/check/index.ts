@@ -4,13 +4,13 @@
 // or mtime, changes (a stat of each header: ~0.2 s on a 6.1 tree).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Dirent } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { collectDecls, fillDecls, mergeDecls } from './decls';
 import { detectEra, HELPER_HOMES, type Era } from './era';
 import { Env } from './env';
 import { emptyDecls, type CType, type DeclSet } from './types';
+import { cacheRoot } from '../util/assets';
 
 /** Bump when the index format or what goes into it changes. */
 export const INDEX_VERSION = 4;
@@ -30,9 +30,7 @@ export interface HeaderIndex {
   era: (Omit<Era, 'helpers'> & { helpers: string[] }) | null;
 }
 
-export function cacheRoot(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'netmem-series');
-}
+export { cacheRoot };
 
 /** Every .h under the tree (outside SKIP_DIRS), with its stat line for the key. */
 export function listHeaders(kernelDir: string): { files: string[]; key: string } {

@@ -3,9 +3,9 @@
 // kernel-ref/base.json. A failed or cancelled run leaves nothing behind; a second run reuses the checkout.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Git, readBlobs } from '../git/git';
+import { cacheRoot } from '../util/assets';
 import { run, which, CancelledError, throwIfCancelled } from '../util/process';
 import { compareFiles, type BaseManifest, type Drift } from './manifest';
 
@@ -48,8 +48,7 @@ const NEEDED_BYTES = 3 * 1024 ** 3;
 /** `$NETMEM_BASE_DIR`, else `$XDG_CACHE_HOME/netmem-series/linux-<version>`, else `~/.cache/…`. */
 export function defaultBaseDir(manifest: BaseManifest, env: NodeJS.ProcessEnv = process.env): string {
   if (env.NETMEM_BASE_DIR) return resolve(env.NETMEM_BASE_DIR);
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'netmem-series', `linux-${manifest.kernelVersion}`);
+  return join(cacheRoot(env), `linux-${manifest.kernelVersion}`);
 }
 
 /** The fixed identity and configuration that make the base commit reproducible. */

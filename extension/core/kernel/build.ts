@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { kernelRefDir } from '../util/assets';
+import { cacheRoot, kernelRefDir } from '../util/assets';
 import { CancelledError, run, which } from '../util/process';
 import { parseBuildOutput, type CompilerDiagnostic } from './diagnostics';
 
@@ -48,9 +48,8 @@ export const DEFAULT_FRAGMENT = () => join(kernelRefDir(), 'config', 'netmem.con
 
 /** The default O= directory for a checkout: outside it, one per checkout path. */
 export function defaultBuildDir(srcDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   const id = createHash('sha256').update(resolve(srcDir)).digest('hex').slice(0, 12);
-  return join(cache, 'netmem-series', 'build', id);
+  return join(cacheRoot(env), 'build', id);
 }
 
 /** Is `dir` a kernel source tree? Names what is missing otherwise. */

@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { access, constants, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { kernelRefDir } from '../util/assets';
+import { cacheRoot, kernelRefDir } from '../util/assets';
 import { CancelledError, ProcessError, run, throwIfCancelled, which } from '../util/process';
 import { KernelError } from './build';
 
@@ -124,8 +124,7 @@ export interface CompiledPrograms {
 }
 
 export function defaultGuestCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'netmem-series', 'guest');
+  return join(cacheRoot(env), 'guest');
 }
 
 const APT_GCC = 'apt-get install gcc libc6-dev linux-libc-dev';

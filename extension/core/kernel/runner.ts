@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Git } from '../git/git';
+import { cacheRoot } from '../util/assets';
 import { BUNDLED_SERIES, readSeriesDir, type PatchFile } from '../series/patchfile';
 import { CancelledError, throwIfCancelled } from '../util/process';
 import { configure, DEFAULT_FRAGMENT, defaultBuildDir, enabledObjects, KernelError, kernelTreeProblem, make, requireTools, type BuildContext, type MakeResult } from './build';
@@ -61,11 +61,6 @@ export interface RunnerReport {
   kunitTotals?: KunitTotals;
   /** The serial log of the boot, when there was one. */
   bootLog?: string;
-}
-
-function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(cache, 'netmem-series');
 }
 
 class Run {

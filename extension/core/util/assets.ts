@@ -1,6 +1,7 @@
 // Locating the files the extension ships beside its code (kernel-ref/, patches/, the wasm files),
 // whether running from the esbuild bundle in dist/ or from the TypeScript sources under tsx.
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 let cachedRoot: string | undefined;
@@ -34,4 +35,14 @@ export function wasmDir(): string {
 
 export function kernelRefDir(): string {
   return join(packageRoot(), 'kernel-ref');
+}
+
+/**
+ * The project's cache directory: `$XDG_CACHE_HOME/netmem-series` (an absolute XDG_CACHE_HOME only,
+ * as the XDG spec says), else `~/.cache/netmem-series`. Base checkout, builds, bisect worktrees,
+ * compiled guest programs and the checker's header index all live below it.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(cache, 'netmem-series');
 }
