@@ -4,13 +4,14 @@
 // Usage: npm run bench:kernel [-- --keep]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { bisectRoot } from '../extension/core/kernel/runner';
+import { cacheRoot } from '../extension/core/util/assets';
 
 const root = join(__dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
-const cache = join(process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache'), 'netmem-series');
+const cache = cacheRoot();
 
 function netmem(args: string[]): { code: number; out: string; seconds: number } {
   const t0 = process.hrtime.bigint();

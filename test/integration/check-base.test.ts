@@ -5,6 +5,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { cacheRoot } from '../../extension/core/util/assets';
+import { pristineBase } from '../helpers/base';
 import { netmem } from '../helpers/cli';
 
 const work = mkdtempSync(join(process.env.NETMEM_TEST_TMP ?? tmpdir(), 'netmem-check-it-'));
@@ -17,12 +19,15 @@ const EXPECTED = [
 ];
 
 describe('netmem check on the real base', { timeout: 10 * 60_000 }, () => {
+  // Under the cache, on the base checkout's file system, for the hard-linked copy pristineBase may make.
+  const pristineParent = mkdtempSync(join(cacheRoot(), 'check-it-'));
   before(async () => {
-    const r = await netmem(['base']);
-    assert.equal(r.code, 0, r.stderr);
-    base = r.stdout.trim();
+    base = (await pristineBase(pristineParent)).dir;
   });
-  after(() => rmSync(work, { recursive: true, force: true }));
+  after(() => {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(pristineParent, { recursive: true, force: true });
+  });
 
   it('finds exactly ipoib_tx.c and ns83820.c in the whole tree', async () => {
     const r = await netmem(['check'], { cwd: base });

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bisectRoot, type RunnerReport } from '../../extension/core/kernel/runner';
+import { cacheRoot } from '../../extension/core/util/assets';
+import { baseCheckout, pristineBase } from '../helpers/base';
 import { netmem, ROOT } from '../helpers/cli';
 
-const cache = join(process.env.XDG_CACHE_HOME?.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache'), 'netmem-series');
+const cache = cacheRoot();
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 async function suite(kernel: string, name: string, extra: string[] = []): Promise<{ code: number | null; report: RunnerReport; stderr: string; ms: number }> {
@@ -45,19 +46,11 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
   const copyBuild = join(work, 'build', 'integration0');
 
   before(async () => {
-    const r = await netmem(['base']);
-    assert.equal(r.code, 0, r.stderr);
-    base = r.stdout.trim();
-    copy = join(work, basename(base));
-    // `npm start` applies the series in the base checkout: test "the base" on a pristine copy then.
-    if (git(base, 'rev-parse', 'HEAD') !== git(base, 'rev-parse', 'netmem-base^{commit}')) {
-      const pristine = join(work, 'pristine', basename(base));
-      execFileSync('mkdir', ['-p', join(work, 'pristine')]);
-      execFileSync('cp', ['-al', base, pristine]);
-      git(pristine, 'checkout', '-q', '-f', '--detach', 'netmem-base');
-      base = pristine;
-      baseArgs = ['--build-dir', join(work, 'pristine', 'build', 'pristine000')];
-    }
+    copy = join(work, basename(await baseCheckout()));
+    const pristine = await pristineBase(join(work, 'pristine'));
+    base = pristine.dir;
+    // A copy gets a build directory laid out like the base's, for ccache hits.
+    if (pristine.copied) baseArgs = ['--build-dir', join(work, 'pristine', 'build', 'pristine000')];
   });
   after(() => {
     if (copy) rmSync(bisectRoot(copy), { recursive: true, force: true });
