@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLog, stripLine, toTap } from '../../extension/core/kernel/verdict';
+import { formatTap } from '../../extension/core/kernel/report';
+import { parseLog, stripLine } from '../../extension/core/kernel/verdict';
 
 const kunitPass = `[    0.612345] KTAP version 1
 [    0.612400] 1..1
@@ -151,7 +152,7 @@ describe('serial log verdicts', () => {
 
   it('TAP output lists every result and failure details', () => {
     const v = parseLog(guest('ok 1 - a\nnot ok 2 - b'));
-    const tap = toTap(v);
+    const tap = formatTap(v);
     assert.match(tap, /^TAP version 13\n1\.\.2\nok 1 - tcp_frags: a\nnot ok 2 - tcp_frags: b\n {2}---/);
   });
 });

@@ -30,7 +30,8 @@ export function formatText(report: RunnerReport): string {
   return out.join('\n').replace(/^\n/, '');
 }
 
-export function formatTap(report: RunnerReport): string {
+/** TAP version 13 for a report or a boot's verdict (the CLI's --format tap). */
+export function formatTap(report: { results: readonly RunnerResult[] }): string {
   const out = ['TAP version 13', `1..${report.results.length}`];
   report.results.forEach((r, i) => {
     const directive = r.status === 'skip' ? ` # SKIP ${r.message ?? ''}`.trimEnd() : '';

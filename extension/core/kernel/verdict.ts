@@ -197,19 +197,21 @@ export function parseLog(log: string, opts: VerdictOptions = {}): Verdict {
     const skip = directive !== undefined && /^skip\b/i.test(directive);
     const todo = directive !== undefined && /^todo\b/i.test(directive);
     const status: Status = skip ? 'skip' : okWord === 'ok' || todo ? 'pass' : 'fail';
-
-    if (inGuest && program) {
-      reported++;
-      if (status === 'fail') failedHere = true;
+    const pushTap = (id: string, fullName: string, kind: 'guest' | 'kunit') =>
       results.push({
-        id: `guest/${program}/${num ?? results.length + 1}`,
-        name: `${program}: ${name}`,
-        kind: 'guest',
+        id,
+        name: fullName,
+        kind,
         status,
         message: status === 'pass' ? undefined : directive ?? diagnosticsAbove(lines, i),
         line: i + 1,
         excerpt: status === 'fail' ? lines.slice(Math.max(0, i - before), i + 1) : undefined,
       });
+
+    if (inGuest && program) {
+      reported++;
+      if (status === 'fail') failedHere = true;
+      pushTap(`guest/${program}/${num ?? results.length + 1}`, `${program}: ${name}`, 'guest');
       continue;
     }
     // KUnit: a result at the indentation of a subtest's children belongs to that subtest; a result at
@@ -223,15 +225,7 @@ export function parseLog(log: string, opts: VerdictOptions = {}): Verdict {
     }
     if (subtests.length === 0) continue;
     const suite = subtests.map((f) => f.prefix).join('/');
-    results.push({
-      id: `kunit/${suite}/${name}`,
-      name: `${suite}: ${name}`,
-      kind: 'kunit',
-      status,
-      message: status === 'pass' ? undefined : directive ?? diagnosticsAbove(lines, i),
-      line: i + 1,
-      excerpt: status === 'fail' ? lines.slice(Math.max(0, i - before), i + 1) : undefined,
-    });
+    pushTap(`kunit/${suite}/${name}`, `${suite}: ${name}`, 'kunit');
   }
 
   closeProgram(lines.length);
@@ -288,18 +282,3 @@ function diagnosticsAbove(lines: readonly string[], i: number): string | undefin
   return notes.length ? notes.join('\n') : undefined;
 }
 
-/** TAP version 13 for a verdict (the CLI's --format tap). */
-export function toTap(verdict: Verdict): string {
-  const out = ['TAP version 13', `1..${verdict.results.length}`];
-  verdict.results.forEach((r, n) => {
-    const directive = r.status === 'skip' ? ` # SKIP${r.message ? ` ${r.message}` : ''}` : '';
-    out.push(`${r.status === 'fail' ? 'not ok' : 'ok'} ${n + 1} - ${r.name}${directive}`);
-    if (r.status === 'fail') {
-      out.push('  ---', `  message: ${JSON.stringify(r.message ?? '')}`);
-      if (r.line) out.push(`  line: ${r.line}`);
-      if (r.excerpt?.length) out.push('  excerpt: |', ...r.excerpt.map((l) => `    ${l}`));
-      out.push('  ...');
-    }
-  });
-  return out.join('\n');
-}
