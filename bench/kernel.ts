@@ -36,6 +36,9 @@ const buildDir = join(work, 'build', 'bench0000000');
 const rows: string[][] = [];
 try {
   execFileSync('cp', ['-al', base, copy]);
+  // The cached checkout may have the series applied already (npm start does that): start from the
+  // base commit so the apply figure measures a real apply.
+  execFileSync('git', ['checkout', '-q', '-f', '-B', 'base', 'netmem-base'], { cwd: copy, stdio: 'ignore' });
   const apply = netmem(['apply', '--kernel', copy]);
   if (apply.code !== 0) throw new Error(`apply failed:\n${apply.out}`);
   const compile = netmem(['test', '--kernel', copy, '--suite', 'compile', '--build-dir', buildDir]);
