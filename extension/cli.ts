@@ -9,8 +9,11 @@ import { CancelledError } from './core/util/process';
 import { KernelError } from './core/kernel/build';
 import { formatTap, formatText, resultLine } from './core/kernel/report';
 import { runSuite, SUITES, type SuiteName } from './core/kernel/runner';
-import { BUNDLED_SERIES, readSeriesDir, SeriesError } from './core/series/patchfile';
-import { applySeries, describeOutcome } from './core/series/apply';
+import { BUNDLED_SERIES, SeriesError } from './core/series/patchfile';
+import { applySeries, describeOutcome, type ApplyOutcome } from './core/series/apply';
+import { loadSeries } from './core/series/mbox';
+import { formatStatus, seriesStatus } from './core/series/status';
+import { formatSeries, seriesSummary } from './core/series/describe';
 import { packageRoot } from './core/util/assets';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +43,15 @@ function oneOf(name: string, value: string | boolean | undefined, allowed: strin
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !allowed.includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
   return value;
+}
+
+function requireKernel(command: string, values: Values): string {
+  if (typeof values.kernel !== 'string' || !values.kernel) throw new UsageError(`${command}: --kernel DIR is required`);
+  return values.kernel;
+}
+
+function seriesPath(values: Values): string {
+  return typeof values.series === 'string' ? values.series : BUNDLED_SERIES();
 }
 
 const commands: Record<string, Command> = {
@@ -92,34 +104,82 @@ Exit status: 0 everything required is there, 1 something required is missing.`,
   },
   apply: {
     summary: 'apply the series to a kernel checkout on a new branch (never over uncommitted work)',
-    usage: `Usage: netmem apply --kernel DIR [--series DIR] [--branch NAME] [--format text|json]
+    usage: `Usage: netmem apply --kernel DIR [--series PATH] [--branch NAME] [--format text|json]
 
 Applies the series with git am -3 on a new branch made from HEAD (default netmem-series). A checkout
 with uncommitted changes is refused and left as it is. On a conflict or Ctrl-C the am is aborted and
 HEAD, index and working tree go back to how they were. A series that is in HEAD's history already
-(same patch ids) is reported as applied.
+(same patch ids) is reported as applied; patches of it that are there already are skipped.
 
   --kernel DIR    the kernel checkout (required)
-  --series DIR    a folder of .patch files (with an optional series file); default the bundled one
+  --series PATH   a folder of .patch files (with an optional series file) or an mbox (as b4 or a
+                  mail client saves it); default the bundled series
   --branch NAME   default netmem-series
 
 Exit status: 0 applied (or already applied), 1 refused or conflicting, 2 could not run.`,
     options: { kernel: { type: 'string' }, series: { type: 'string' }, branch: { type: 'string' }, ...formatOption },
     async run(values, _positionals, ctx) {
       const format = oneOf('format', values.format, ['text', 'json'], 'text');
-      if (typeof values.kernel !== 'string') throw new UsageError('apply: --kernel DIR is required');
-      const patches = await readSeriesDir((values.series as string | undefined) ?? BUNDLED_SERIES());
-      const outcome = await applySeries({
-        kernelDir: values.kernel,
-        patches,
+      const kernel = requireKernel('apply', values);
+      const series = await loadSeries(seriesPath(values));
+      const outcome: ApplyOutcome = await applySeries({
+        kernelDir: kernel,
+        series,
         branch: values.branch as string | undefined,
         signal: ctx.signal,
         onProgress: (m) => ctx.err(`netmem apply: ${m}`),
       });
       if (outcome.kind === 'cancelled') throw new CancelledError();
       if (format === 'json') ctx.out(JSON.stringify(outcome, null, 2));
-      else ctx.out(describeOutcome(outcome, patches.length));
+      else ctx.out(describeOutcome(outcome, series.patches.length));
       return outcome.kind === 'applied' || outcome.kind === 'already-applied' ? 0 : 1;
+    },
+  },
+  status: {
+    summary: 'show, per patch, whether the series is applied, upstream, applies cleanly, needs 3-way or conflicts',
+    usage: `Usage: netmem status --kernel DIR [--series PATH] [--format text|json]
+
+Tries each patch of the series in order against the checkout's HEAD on a temporary index; the work
+tree, the index and the branches are not touched. Each patch is one of:
+  applied    its patch id is in HEAD's recent history
+  upstream   the change is in the tree already, though not as this commit
+  clean      applies cleanly on top of the patches before it
+  3way       applies only with a 3-way merge
+  conflict   does not apply (the files and hunks are named)
+
+  --kernel DIR    the kernel checkout (required)
+  --series PATH   a folder of .patch files or an mbox; default the bundled series
+
+Exit status: 0 every patch is applied, upstream or applies, 1 a patch conflicts, 2 could not run.`,
+    options: { kernel: { type: 'string' }, series: { type: 'string' }, ...formatOption },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'json'], 'text');
+      const kernel = requireKernel('status', values);
+      const series = await loadSeries(seriesPath(values));
+      const status = await seriesStatus(kernel, series, { signal: ctx.signal });
+      ctx.out(format === 'json' ? JSON.stringify(status, null, 2) : formatStatus(status));
+      return status.patches.some((p) => p.state === 'conflict') ? 1 : 0;
+    },
+  },
+  series: {
+    summary: 'show a series: cover letter, and per patch its author, trailers, files and diffstat',
+    usage: `Usage: netmem series [--series PATH] [--format text|json]
+
+Reads a series (a folder of .patch files with an optional series file, or an mbox as b4, git
+format-patch --stdout or a mail client saves it, LF or CRLF) and prints the cover letter and each
+patch with its author, trailers, files, hunk counts and diffstat. A file that is not a patch series
+is an error.
+
+  --series PATH   default the bundled series
+  --format F      text (default) or json
+
+Exit status: 0 read, 2 not a series (or unreadable).`,
+    options: { series: { type: 'string' }, ...formatOption },
+    async run(values, _positionals, ctx) {
+      const format = oneOf('format', values.format, ['text', 'json'], 'text');
+      const series = await loadSeries(seriesPath(values));
+      ctx.out(format === 'json' ? JSON.stringify(seriesSummary(series), null, 2) : formatSeries(series));
+      return 0;
     },
   },
   test: {

@@ -4,16 +4,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { Git } from '../git/git';
 import { cacheRoot } from '../util/assets';
 import { BUNDLED_SERIES, readSeriesDir, type PatchFile } from '../series/patchfile';
 import { CancelledError, throwIfCancelled } from '../util/process';
 import { configure, DEFAULT_FRAGMENT, defaultBuildDir, enabledObjects, KernelError, kernelTreeProblem, make, requireTools, type BuildContext, type MakeResult } from './build';
-import { formatDiagnostic, warningKey, type CompilerDiagnostic } from './diagnostics';
+import { formatDiagnostic, toCheckoutPath, warningKey, type CompilerDiagnostic } from './diagnostics';
 import { buildInitramfs } from './initramfs';
 import { boot } from './qemu';
-import type { KunitTotals, Status } from './verdict';
+import { troubleSource, type KunitTotals, type Status, type TestResult } from './verdict';
 
 export const SUITES = ['compile', 'build', 'boot', 'bisect', 'all'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -27,6 +27,18 @@ export interface RunnerResult {
   excerpt?: string[];
   line?: number;
   durationMs?: number;
+  /**
+   * Where a failure points: the first error (or new warning) of a build, the source line a kernel
+   * BUG/WARNING names, else the result's line in the serial log. `file` is relative to the checkout
+   * when it is inside it, absolute otherwise (the serial log).
+   */
+  location?: SourceLocation;
+}
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
 }
 
 export interface RunnerOptions {
@@ -84,7 +96,9 @@ class Run {
     let message: string | undefined;
     if (!m.ok) message = errors.length ? errors.slice(0, 10).map(formatDiagnostic).join('\n') : m.timedOut ? 'make timed out' : `make exited ${m.code}`;
     else if (newWarnings.length) message = `new warnings:\n${newWarnings.slice(0, 10).map(formatDiagnostic).join('\n')}`;
-    this.add({ id, name, kind: 'build', status: ok ? 'pass' : 'fail', message, excerpt: ok ? undefined : m.tail, durationMs: m.durationMs });
+    const culprit = ok ? undefined : [...errors, ...newWarnings].find((d) => d.file && d.line > 0);
+    const location = culprit && { file: culprit.file, line: culprit.line, column: culprit.column || undefined };
+    this.add({ id, name, kind: 'build', status: ok ? 'pass' : 'fail', message, excerpt: ok ? undefined : m.tail, durationMs: m.durationMs, location });
     return m.ok;
   }
 
@@ -135,7 +149,35 @@ async function bootSuite(run: Run, ctx: BuildContext): Promise<void> {
   });
   run.bootLog = logFile;
   run.kunitTotals = b.verdict.kunitTotals;
-  for (const r of b.verdict.results) run.add({ ...r });
+  for (const r of b.verdict.results) {
+    run.add({ ...r, location: r.status === 'fail' ? failureLocation(r, ctx, logFile) : undefined });
+  }
+}
+
+/**
+ * The source line a kernel trouble names, as a checkout path (the kernel prints paths relative to
+ * the source tree, or relative to the build directory in some builds), else the serial log's line.
+ */
+export function failureLocation(r: TestResult, ctx: Pick<BuildContext, 'srcDir' | 'buildDir'>, logFile: string): SourceLocation {
+  const src = r.kind === 'kernel' && r.message ? troubleSource(r.message) : undefined;
+  if (src) {
+    const file = checkoutFile(src.file, ctx);
+    if (file) return { file, line: src.line };
+  }
+  return { file: logFile, line: r.line ?? 1 };
+}
+
+/** A path the kernel printed, as an existing file relative to the checkout, or undefined. */
+function checkoutFile(printed: string, ctx: Pick<BuildContext, 'srcDir' | 'buildDir'>): string | undefined {
+  const direct = toCheckoutPath(printed, { srcDir: ctx.srcDir, buildDir: ctx.buildDir });
+  if (!isAbsolute(direct) && existsSync(join(ctx.srcDir, direct))) return direct;
+  // `../../linux/net/…` from another layout: the longest tail that exists in this checkout.
+  const parts = printed.split('/').filter((p) => p && p !== '.' && p !== '..');
+  for (let i = 0; i < parts.length; i++) {
+    const tail = parts.slice(i).join('/');
+    if (existsSync(join(ctx.srcDir, tail))) return tail;
+  }
+  return undefined;
 }
 
 /**
@@ -189,7 +231,7 @@ async function bisectSuite(run: Run): Promise<void> {
     throwIfCancelled(opts.signal);
     const label = `bisect: [${i + 1}/${series.length}] ${patch.subject}`;
     opts.onProgress?.(label);
-    const am = await wt.tryRun(['am', '-3', '--no-gpg-sign', patch.path]);
+    const am = await wt.tryRun(['am', '-3', '--no-gpg-sign', '--keep-cr'], { input: patch.patch.raw });
     if (am.code !== 0) {
       await wt.tryRun(['am', '--abort']);
       run.add({ id: `bisect/${i + 1}`, name: label, kind: 'build', status: 'fail', message: `does not apply: ${am.stderr.trim().split('\n').slice(-4).join('\n')}` });

@@ -1,28 +1,32 @@
 // Applying a series to a kernel checkout safely: never on the user's current branch, never over
 // uncommitted work, and on a conflict or cancel everything goes back to exactly how it was.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Git, GitError } from '../git/git';
+import { isKernelTree } from '../kernel/tree';
 import { CancelledError } from '../util/process';
-import type { PatchFile } from './patchfile';
+import { patchPaths, type Patch, type Series } from './model';
+import { preflight, type PreflightDecision, type PreflightFacts } from './preflight';
 
 export type ApplyOutcome =
-  | { kind: 'applied'; branch: string; commits: string[] }
+  | { kind: 'applied'; branch: string; commits: string[]; skipped: number[]; notes: string[] }
   | { kind: 'already-applied'; branch: string }
   | { kind: 'refused-dirty'; files: string[] }
   | { kind: 'refused'; reason: string }
-  | { kind: 'conflict'; patch: PatchFile; index: number; files: string[]; detail: string }
+  | { kind: 'conflict'; patch: { index: number; subject: string }; files: string[]; detail: string }
   | { kind: 'cancelled' };
 
 export interface ApplyOptions {
   kernelDir: string;
-  patches: PatchFile[];
+  series: Series;
   /** The new branch; default `netmem-series`. */
   branch?: string;
   signal?: AbortSignal;
-  onProgress?: (message: string, index?: number) => void;
+  /** `done` patches of `total` are applied; message says what happens now. */
+  onProgress?: (message: string, done?: number, total?: number) => void;
 }
+
+export const DEFAULT_BRANCH = 'netmem-series';
 
 /** Uncommitted changes (staged, unstaged, untracked not ignored), as `git status` names them. */
 export async function dirtyFiles(git: Git): Promise<string[]> {
@@ -38,9 +42,9 @@ export async function dirtyFiles(git: Git): Promise<string[]> {
   return files;
 }
 
-/** `git patch-id --stable` of a diff; undefined for an empty one. */
-async function patchId(git: Git, diff: string): Promise<string | undefined> {
-  const r = await git.run(['patch-id', '--stable'], { input: diff });
+/** `git patch-id --stable` of a patch mail; undefined when it holds no diff. */
+async function patchId(git: Git, raw: string): Promise<string | undefined> {
+  const r = await git.run(['patch-id', '--stable'], { input: raw });
   return r.trim().split(/\s+/)[0] || undefined;
 }
 
@@ -49,7 +53,7 @@ async function patchId(git: Git, diff: string): Promise<string | undefined> {
  * left out: a base imported as one commit would otherwise be diffed whole (1.5 GB for a kernel).
  */
 async function historyPatchIds(git: Git, rev: string, depth: number, paths: string[]): Promise<Set<string>> {
-  const log = await git.tryRun(['-c', 'log.showRoot=false', 'log', '-p', '--no-merges', '--format=commit %H', `-${depth}`, rev, '--', ...paths], {
+  const log = await git.tryRun(['-c', 'log.showRoot=false', 'log', '-p', '--full-diff', '--no-merges', '--format=commit %H', `-${depth}`, rev, '--', ...paths], {
     maxBuffer: 256 * 1024 * 1024,
   });
   if (log.code !== 0) return new Set();
@@ -58,58 +62,91 @@ async function historyPatchIds(git: Git, rev: string, depth: number, paths: stri
 }
 
 /** Which patches of the series are in `rev`'s recent history, by patch id. */
-export async function appliedPatches(git: Git, patches: PatchFile[], rev = 'HEAD'): Promise<boolean[]> {
-  const history = await historyPatchIds(git, rev, 200 + patches.length, [...new Set(patches.flatMap((p) => p.files))]);
-  return Promise.all(patches.map(async (p) => history.has((await patchId(git, await readFile(p.path, 'utf8'))) ?? '')));
+export async function appliedPatches(git: Git, patches: readonly Patch[], rev = 'HEAD'): Promise<boolean[]> {
+  const history = await historyPatchIds(git, rev, 200 + patches.length, [...new Set(patches.flatMap(patchPaths))]);
+  return Promise.all(patches.map(async (p) => history.has((await patchId(git, p.raw)) ?? '')));
 }
 
+const BUSY_MARKERS: [string, string][] = [
+  ['rebase-apply/applying', 'am'],
+  ['rebase-apply', 'rebase'],
+  ['rebase-merge', 'rebase'],
+  ['MERGE_HEAD', 'merge'],
+  ['CHERRY_PICK_HEAD', 'cherry-pick'],
+  ['REVERT_HEAD', 'revert'],
+  ['BISECT_LOG', 'bisect'],
+];
+
+/** Everything preflight() decides on, read from the checkout (read-only). */
+export async function gatherFacts(kernelDir: string, series: Series, branch = DEFAULT_BRANCH): Promise<PreflightFacts> {
+  const git = new Git(kernelDir);
+  const facts: PreflightFacts = {
+    kernelDir,
+    exists: existsSync(kernelDir),
+    isRepository: false,
+    isKernelTree: false,
+    dirty: [],
+    branch,
+    branchValid: false,
+    branchExists: false,
+    appliedOnHead: series.patches.map(() => false),
+  };
+  if (!facts.exists) return facts;
+  facts.isKernelTree = isKernelTree(kernelDir);
+  facts.isRepository = await git.isRepository();
+  if (!facts.isRepository) return facts;
+  facts.head = await git.resolve('HEAD');
+  facts.currentBranch = (await git.tryRun(['symbolic-ref', '--short', '-q', 'HEAD'])).stdout.trim() || undefined;
+  facts.pinnedBase = await git.resolve('refs/tags/netmem-base');
+  const gitDir = resolve(kernelDir, (await git.run(['rev-parse', '--git-dir'])).trim());
+  facts.busy = BUSY_MARKERS.find(([marker]) => existsSync(join(gitDir, marker)))?.[1];
+  facts.branchValid = (await git.tryRun(['check-ref-format', '--branch', branch])).code === 0;
+  if (!facts.head) return facts;
+  facts.dirty = await dirtyFiles(git);
+  facts.appliedOnHead = await appliedPatches(git, series.patches, 'HEAD');
+  facts.branchExists = facts.branchValid && (await git.resolve(`refs/heads/${branch}`)) !== undefined;
+  if (facts.branchExists) facts.appliedOnBranch = await appliedPatches(git, series.patches, `refs/heads/${branch}`);
+  return facts;
+}
+
+/** Applies the series as preflight() decided, with `git am -3` on a new branch. */
 export async function applySeries(opts: ApplyOptions): Promise<ApplyOutcome> {
-  const git = new Git(opts.kernelDir);
-  const branch = opts.branch ?? 'netmem-series';
   const progress = opts.onProgress ?? (() => undefined);
-  if (!(await git.isRepository())) return { kind: 'refused', reason: `${opts.kernelDir} is not a git repository` };
-  if ((await git.tryRun(['check-ref-format', '--branch', branch])).code !== 0) return { kind: 'refused', reason: `"${branch}" is not a valid branch name` };
-  const gitDir = (await git.run(['rev-parse', '--git-dir'])).trim();
-  for (const busy of ['rebase-apply', 'rebase-merge', 'MERGE_HEAD', 'CHERRY_PICK_HEAD']) {
-    if (existsSync(join(resolve(opts.kernelDir, gitDir), busy))) return { kind: 'refused', reason: `a git am, rebase, merge or cherry-pick is in progress in ${opts.kernelDir}; finish or abort it first` };
-  }
+  progress('checking the checkout and what is applied already');
+  const decision = preflight(await gatherFacts(opts.kernelDir, opts.series, opts.branch ?? DEFAULT_BRANCH));
+  return applyDecided(opts, decision);
+}
 
-  progress('checking what is applied already');
-  const onHead = await appliedPatches(git, opts.patches, 'HEAD');
-  if (onHead.every(Boolean)) {
-    const current = (await git.tryRun(['symbolic-ref', '--short', '-q', 'HEAD'])).stdout.trim() || 'HEAD';
-    return { kind: 'already-applied', branch: current };
-  }
-  if (await git.resolve(`refs/heads/${branch}`)) {
-    if ((await appliedPatches(git, opts.patches, `refs/heads/${branch}`)).every(Boolean)) return { kind: 'already-applied', branch };
-    return { kind: 'refused', reason: `branch ${branch} exists already (and does not hold the series); choose another branch name` };
-  }
-  const dirty = await dirtyFiles(git);
-  if (dirty.length) return { kind: 'refused-dirty', files: dirty };
-
-  const original = (await git.tryRun(['symbolic-ref', '-q', 'HEAD'])).stdout.trim();
-  const originalCommit = (await git.resolve('HEAD'))!;
+/** The apply itself, after preflight() said `apply` (other decisions are returned as outcomes). */
+export async function applyDecided(opts: ApplyOptions, decision: PreflightDecision): Promise<ApplyOutcome> {
+  if (decision.kind !== 'apply') return decision;
+  const git = new Git(opts.kernelDir);
+  const progress = opts.onProgress ?? (() => undefined);
+  const { branch } = decision;
+  const patches = decision.apply.map((i) => opts.series.patches[i]!);
+  const original = decision.base.branch ?? decision.base.commit;
   const restore = async () => {
     await git.tryRun(['am', '--abort']);
-    await git.tryRun(['checkout', '-q', '-f', original ? original.replace(/^refs\/heads\//, '') : originalCommit]);
+    await git.tryRun(['checkout', '-q', '-f', original]);
     await git.tryRun(['branch', '-D', branch]);
   };
 
   // git am records a committer: where none is configured, say who applied the series.
   const hasIdent = (await git.tryRun(['var', 'GIT_COMMITTER_IDENT'])).code === 0;
   const am = hasIdent ? git : new Git(opts.kernelDir, { env: { GIT_COMMITTER_NAME: 'netmem-series', GIT_COMMITTER_EMAIL: 'apply@netmem-series.invalid' } });
+  if (opts.signal?.aborted) return { kind: 'cancelled' };
   await git.run(['checkout', '-q', '-b', branch]);
   const commits: string[] = [];
   try {
-    for (const [i, patch] of opts.patches.entries()) {
+    for (const [i, patch] of patches.entries()) {
       if (opts.signal?.aborted) throw new CancelledError();
-      progress(`[${i + 1}/${opts.patches.length}] ${patch.subject}`, i);
-      const r = await am.tryRun(['am', '-3', '--keep-cr', patch.path], { signal: opts.signal });
+      progress(`[${patch.index}/${patch.total}] ${patch.subject}`, i, patches.length);
+      const r = await am.tryRun(['am', '-3', '--keep-cr', '--no-gpg-sign'], { input: patch.raw, signal: opts.signal });
       if (r.code !== 0) {
         const unmerged = (await git.tryRun(['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
         const detail = `${r.stdout}\n${r.stderr}`.trim().split('\n').filter((l) => !/^hint:/.test(l)).slice(-8).join('\n');
         await restore();
-        return { kind: 'conflict', patch, index: i, files: unmerged.length ? unmerged : patch.files, detail };
+        return { kind: 'conflict', patch: { index: patch.index, subject: patch.subject }, files: unmerged.length ? unmerged : [...new Set(patch.files.map((f) => f.path))], detail };
       }
       commits.push((await git.resolve('HEAD'))!);
     }
@@ -119,14 +156,15 @@ export async function applySeries(opts: ApplyOptions): Promise<ApplyOutcome> {
     if (e instanceof GitError) return { kind: 'refused', reason: e.message };
     throw e;
   }
-  return { kind: 'applied', branch, commits };
+  progress(`applied ${commits.length} patches on ${branch}`, patches.length, patches.length);
+  return { kind: 'applied', branch, commits, skipped: opts.series.patches.flatMap((p, i) => (decision.apply.includes(i) ? [] : [p.index])), notes: decision.notes };
 }
 
 /** One paragraph for a terminal or a notification. */
 export function describeOutcome(o: ApplyOutcome, total: number): string {
   switch (o.kind) {
     case 'applied':
-      return `applied ${o.commits.length}/${total} patches on branch ${o.branch}`;
+      return [`applied ${o.commits.length}/${total} patches on branch ${o.branch}`, ...o.notes.map((n) => `note: ${n}`)].join('\n');
     case 'already-applied':
       return `the series is applied already (on ${o.branch})`;
     case 'refused-dirty':
@@ -134,8 +172,25 @@ export function describeOutcome(o: ApplyOutcome, total: number): string {
     case 'refused':
       return `refused: ${o.reason}`;
     case 'conflict':
-      return `patch ${o.index + 1}/${total} "${o.patch.subject}" does not apply (conflicts in ${o.files.join(', ')}); nothing was changed\n${o.detail}`;
+      return `patch ${o.patch.index}/${total} "${o.patch.subject}" does not apply (conflicts in ${o.files.join(', ')}); nothing was changed\n${o.detail}`;
     case 'cancelled':
       return 'cancelled; nothing was changed';
   }
+}
+
+/**
+ * Stashes every uncommitted change (untracked files too) under `message`, so a dirty checkout can
+ * be applied to. The stash is never dropped here; its commit id is returned so the user can find it.
+ */
+export async function stashChanges(kernelDir: string, message: string): Promise<{ commit: string; message: string }> {
+  const git = new Git(kernelDir);
+  const before = await git.resolve('refs/stash');
+  const hasIdent = (await git.tryRun(['var', 'GIT_COMMITTER_IDENT'])).code === 0;
+  const stash = hasIdent ? git : new Git(kernelDir, { env: { GIT_COMMITTER_NAME: 'netmem-series', GIT_COMMITTER_EMAIL: 'apply@netmem-series.invalid' } });
+  await stash.run(['stash', 'push', '--include-untracked', '--message', message]);
+  const commit = await git.resolve('refs/stash');
+  if (!commit || commit === before) throw new GitError('git stash: nothing was stashed', ['stash'], '', 1);
+  const left = await dirtyFiles(git);
+  if (left.length) throw new GitError(`git stash left changes behind: ${left.join(', ')}`, ['stash'], '', 1);
+  return { commit, message };
 }
