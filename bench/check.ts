@@ -1,16 +1,21 @@
 // Benchmark of the frag-access checker (prints figures; not a test).
 //
 //   npm run bench:check                 # keystroke path + whole tree + rg
-//   npm run bench:check -- --cocci      # also Coccinelle with ../shared/peers/skbfrag.cocci (~200 s)
+//   npm run bench:check -- --cocci      # also Coccinelle with ../shared/peers/skbfrag.cocci (whole tree: > 15 min)
 //   npm run bench:check -- --kernel DIR --runs 3 --keys 300
+//   npm run bench:check -- --cocci --path drivers/net --path net   # all three sides on a subset
 //
-// The kernel defaults to the pinned base (`netmem base` prints its path). Run on an otherwise idle
+// The kernel defaults to the pinned base at its base commit: the checkout itself, or (when the series
+// is applied there) a hard-linked copy under the cache, kept for the next run. Run on an otherwise idle
 // machine: the figures are wall-clock times.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createChecker } from '../extension/core/check/checker';
+import { cacheRoot } from '../extension/core/util/assets';
+import { baseCheckout, pristineBase } from '../test/helpers/base';
 
 const ROOT = join(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -23,13 +28,25 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     keys: { type: 'string', default: '300' },
     'no-tree': { type: 'boolean' },
+    path: { type: 'string', multiple: true },
   },
   strict: true,
 });
 
-function kernelDir(): string {
-  if (values.kernel) return values.kernel;
-  return execFileSync(process.execPath, [CLI, 'base'], { encoding: 'utf8' }).trim();
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+async function kernelDir(): Promise<string> {
+  if (values.kernel) return resolve(values.kernel);
+  const parent = join(cacheRoot(), 'bench-base');
+  const base = await baseCheckout();
+  const kept = join(parent, 'linux-6.1.192');
+  try {
+    if (git(kept, 'rev-parse', 'HEAD') === git(base, 'rev-parse', 'netmem-base^{commit}') && git(kept, 'status', '--porcelain', '-uno') === '') return kept;
+  } catch {
+    /* no usable copy */
+  }
+  execFileSync('rm', ['-rf', kept]);
+  return (await pristineBase(parent)).dir;
 }
 
 function pct(xs: number[], p: number): number {
@@ -99,44 +116,60 @@ function findingKeys(lines: string[], kernel: string): string[] {
   const out = new Set<string>();
   for (const l of lines) {
     const m = /^(?:\S*?)([^\s:]+\.[ch]):(\d+):/.exec(l);
-    if (m) out.add(`${relative(kernel, join(kernel, m[1]))}:${m[2]}`);
+    if (m) out.add(`${relative(kernel, resolve(kernel, m[1]))}:${m[2]}`);
   }
   return [...out].sort();
 }
 
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first');
-  const kernel = kernelDir();
+  const kernel = await kernelDir();
   console.log(`kernel: ${kernel}`);
   await keystrokes(kernel, Number(values.keys));
   if (values['no-tree']) return;
 
+  const paths = values.path ?? [];
+  for (const p of paths) if (!existsSync(join(kernel, p))) throw new Error(`--path ${p}: not in ${kernel}`);
+  const scope = paths.length ? `the subset ${paths.join(' ')} (all three sides)` : 'the whole tree';
   const runs = Number(values.runs);
   const ours: Timed[] = [];
-  for (let i = 0; i < runs; i++) ours.push(await timed(process.execPath, [CLI, 'check', '--kernel', kernel], kernel));
+  for (let i = 0; i < runs; i++) ours.push(await timed(process.execPath, [CLI, 'check', '--kernel', kernel, ...paths], kernel));
   const best = [...ours].sort((a, b) => a.wallS - b.wallS);
   const med = best[Math.floor(best.length / 2)];
   const ourKeys = findingKeys(med.stdout.split('\n'), kernel);
-  console.log(`\nwhole tree, netmem check (${runs} runs, warm page cache):`);
+  console.log(`\n${scope}, netmem check (${runs} runs, warm page cache):`);
   console.log(`  wall median ${med.wallS.toFixed(2)} s (min ${best[0].wallS.toFixed(2)} s), CPU ${med.cpuS.toFixed(2)} s, peak RSS ${Math.max(...ours.map((o) => o.maxRssMb)).toFixed(0)} MB (targets <= 4 s, <= 250 MB)`);
   console.log(`  ${med.stderr.trim().split('\n').pop()}`);
 
-  const rg = await timed('rg', ['-n', '-g', '*.[ch]', '\\bbv_(page|len|offset)\\b', '.'], kernel);
+  const rg = await timed('rg', ['-n', '-g', '*.[ch]', '\\bbv_(page|len|offset)\\b', ...(paths.length ? paths : ['.'])], kernel);
   const rgLines = rg.stdout.trim().split('\n').filter(Boolean);
-  console.log(`\nrg -n '\\bbv_(page|len|offset)\\b': ${rg.wallS.toFixed(2)} s, ${rgLines.length} hits in ${new Set(rgLines.map((l) => l.split(':')[0])).size} files`);
+  console.log(`\nrg -n '\\bbv_(page|len|offset)\\b' on ${scope}: ${rg.wallS.toFixed(2)} s, ${rgLines.length} hits in ${new Set(rgLines.map((l) => l.split(':')[0])).size} files`);
 
   let cocciKeys: string[] | null = null;
   let cocciWall = 0;
   if (values.cocci) {
-    const args = [
-      '--sp-file', COCCI, '--dir', kernel, '--include-headers', '--include-headers-for-types', '--all-includes',
+    if (!existsSync(COCCI)) throw new Error(`${COCCI} is missing`);
+    const common = [
+      '--sp-file', COCCI, '--include-headers', '--include-headers-for-types', '--all-includes',
       '-I', join(kernel, 'include'), '-I', join(kernel, 'arch/x86/include'), '-I', join(kernel, 'include/uapi'),
       '--jobs', '2', '--disable-worth-trying-opt', '-D', 'report', '--very-quiet',
     ];
-    const c = await timed('spatch', args, kernel);
-    cocciWall = c.wallS;
-    cocciKeys = findingKeys(c.stdout.split('\n'), kernel);
-    console.log(`\nCoccinelle (${relative(ROOT, COCCI)}): ${c.wallS.toFixed(1)} s, peak RSS ${c.maxRssMb.toFixed(0)} MB, exit ${c.code}, ${cocciKeys.length} distinct file:line`);
+    // spatch takes one --dir; a subset runs one spatch per path, timed together.
+    const targets = paths.length ? paths.map((p) => join(kernel, p)) : [kernel];
+    let out = '';
+    let rss = 0;
+    const codes: (number | null)[] = [];
+    for (const t of targets) {
+      // spatch keeps its scratch files in its working directory: not in the tree.
+      const c = await timed('spatch', [...common, '--dir', t], tmpdir());
+      cocciWall += c.wallS;
+      rss = Math.max(rss, c.maxRssMb);
+      codes.push(c.code);
+      out += c.stdout;
+      if (c.code !== 0) console.log(`  spatch on ${relative(kernel, t) || '.'} exited ${c.code}: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    cocciKeys = findingKeys(out.split('\n'), kernel);
+    console.log(`\nCoccinelle (${relative(ROOT, COCCI)}) on ${scope}: ${cocciWall.toFixed(1)} s, peak RSS ${rss.toFixed(0)} MB, exit ${codes.join(',')}, ${cocciKeys.length} distinct file:line`);
   }
 
   console.log('\ntime ratios (wall):');
@@ -150,6 +183,10 @@ async function main(): Promise<void> {
   for (const k of [...all].sort()) {
     const f = k.split(':')[0];
     console.log(`  ${k.padEnd(58)} ${ourKeys.includes(k) ? 'yes' : ' - '}     ${cocciKeys ? (cocciKeys.includes(k) ? 'yes' : ' - ') : 'n/a'}        ${rgAt.has(k) ? 'yes' : rgFiles.has(f) ? 'file' : ' - '}`);
+  }
+  if (cocciKeys) {
+    const both = ourKeys.filter((k) => cocciKeys.includes(k)).length;
+    console.log(`  (both: ${both}; only netmem check: ${ourKeys.length - both}; only Coccinelle: ${cocciKeys.length - both})`);
   }
   console.log(`  (rg: ${rgLines.length} hits overall, ${rgLines.length - ourKeys.filter((k) => rgAt.has(k)).length} of them not findings)`);
 }

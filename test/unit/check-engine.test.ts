@@ -1,7 +1,7 @@
 // The checker's engine: incremental re-checks, broken input, tree scans (prefilter, workers, symlink
 // loops), fixes and output formats. Uses the bio_vec fixture tree as its kernel.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +9,7 @@ import { createChecker, diffEdit, type Checker } from '../../extension/core/chec
 import { applyEdits } from '../../extension/core/check/fix';
 import { formatGcc, formatSarif } from '../../extension/core/check/format';
 import { Prefilter } from '../../extension/core/check/prefilter';
-import { listFiles, scanTree } from '../../extension/core/check/scan';
+import { listFiles, scanTree, type ScanProgress } from '../../extension/core/check/scan';
 
 const fixtureTree = join(__dirname, '..', 'fixtures', 'check', 'bio_vec');
 const work = mkdtempSync(join(tmpdir(), 'netmem-check-engine-'));
@@ -130,11 +130,23 @@ describe('tree scans', () => {
     const many = join(tree, 'drivers', 'many');
     mkdirSync(many, { recursive: true });
     for (let i = 0; i < 80; i++) writeFileSync(join(many, `n${i}.c`), `int v${i}(struct sk_buff *skb) { return skb->len; }\n`);
-    const viaWorkers = await scanTree(checker, [tree], { workers: 2 });
+    // A looping symlink deep in the tree: listed by a worker, reported the same way.
+    symlinkSync('loop.c', join(many, 'loop.c'));
+    const progress: number[] = [];
+    let last: ScanProgress | undefined;
+    const viaWorkers = await scanTree(checker, [tree], { workers: 2, onProgress: (p) => { progress.push(p.done); last = p; } });
+    const parsingWorkers = await scanTree(checker, [tree], { workers: 2, noPrefilter: true });
     const full = await scanTree(checker, [tree], { workers: 0, noPrefilter: true });
     const key = (fs: typeof full.findings) => fs.map((f) => `${f.file}:${f.range.start.line}:${f.range.start.col}:${f.rule}`);
     assert.ok(viaWorkers.findings.length > 40);
     assert.deepEqual(key(viaWorkers.findings), key(full.findings));
+    assert.deepEqual(key(parsingWorkers.findings), key(full.findings));
+    assert.deepEqual(viaWorkers.skipped, full.skipped);
+    assert.ok(full.skipped.some((s) => s.file === join(many, 'loop.c') && /looping symlink/.test(s.reason)));
+    assert.equal(viaWorkers.files, full.files);
+    assert.equal(progress.at(-1), full.files, 'progress reaches every file');
+    assert.equal(last?.listing, false, 'the walk is over at the end');
+    assert.equal(last?.files, full.files);
     assert.ok(viaWorkers.candidates < full.candidates, 'the prefilter skipped files');
     rmSync(many, { recursive: true });
   });
@@ -180,6 +192,12 @@ describe('fixes and formats', () => {
       run.tool.driver.rules.map((r: { id: string }) => r.id),
       ['frag-field-access', 'frag-as-bio-vec', 'frag-macro-field-access'],
     );
+    // helpUri must be an absolute URI and the project has no public one: the docs path goes in help.
+    for (const r of run.tool.driver.rules) {
+      assert.equal(r.helpUri, undefined);
+      assert.match(r.help.text, new RegExp(`docs/rules/${r.id}\\.md`));
+      assert.ok(existsSync(join(__dirname, '..', '..', 'docs', 'rules', `${r.id}.md`)), `docs/rules/${r.id}.md exists`);
+    }
     assert.equal(run.results[0].ruleId, 'frag-field-access');
     assert.deepEqual(run.results[0].locations[0].physicalLocation.region, { startLine: 8, startColumn: 9, endLine: 8, endColumn: 22 });
     assert.equal(run.results[0].locations[0].physicalLocation.artifactLocation.uri, 'drivers/net/shapes/ptr_arrow.c');

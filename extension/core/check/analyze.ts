@@ -1,7 +1,7 @@
 // The rules, over one parsed file (or a part of it): typed field access on skb_frag_t, frags used as
 // struct bio_vec, and accesses inside macros. Candidates are located by text and typed only there.
 import type { Node, Parser, Tree } from 'web-tree-sitter';
-import { declaredNames, paramInfo, typeDescriptor } from './decls';
+import { baseOf, declaratorInfo, declaredNames, paramInfo, typeDescriptor } from './decls';
 import type { Env } from './env';
 import { statementBefore } from './prefilter';
 import { ERA_WORDING, KNOWN_FIELDS, roleOf, type Era, type FieldRole } from './era';
@@ -480,6 +480,19 @@ export function analyze(input: AnalyzeInput, ranges?: { start: number; end: numb
             while (init && init.type !== 'init_declarator' && init.id !== n.id) init = init.parent;
             const value = init?.type === 'init_declarator' ? init.childForFieldName('value') : null;
             if (value) asBvec(value, `assigned to struct bio_vec *${d.name}`);
+          }
+          break;
+        }
+        if (n.type === 'function_definition') {
+          // A function returning struct bio_vec *: what it returns must not be a frag.
+          const d = n.childForFieldName('declarator');
+          const fn = d ? declaratorInfo(d, baseOf(n.childForFieldName('type'), null), null) : null;
+          const body = n.childForFieldName('body');
+          if (fn?.func && body && m.index < body.startIndex && env.isBioVecPtr(fn.func.ret)) {
+            for (const r of body.descendantsOfType('return_statement')) {
+              const value = r?.namedChildren.find((c) => c !== null && c.type !== 'comment');
+              if (value) asBvec(value, `returned from ${fn.name}(), which returns struct bio_vec *`);
+            }
           }
           break;
         }

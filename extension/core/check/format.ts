@@ -8,7 +8,11 @@ export const RULE_TEXT: Record<RuleId, { name: string; short: string }> = {
   'frag-macro-field-access': { name: 'FragMacroFieldAccess', short: "A macro's definition accesses skb_frag_t fields" },
 };
 
-export const DOCS_BASE = 'https://example.invalid/netmem-series/blob/main/docs/rules/';
+/**
+ * Where each rule is documented, in the project's sources. SARIF wants helpUri and informationUri to
+ * be absolute URIs and the project has no public home yet, so the path goes into `help` instead.
+ */
+export const RULE_DOCS = (id: RuleId) => `docs/rules/${id}.md`;
 
 /** How a path is shown: relative to cwd when inside it, else to the kernel tree, else as given. */
 export function displayPath(file: string, cwd: string, kernelDir?: string): string {
@@ -42,7 +46,7 @@ export function formatSarif(findings: Finding[], show: (f: string) => string, ve
     id,
     name: RULE_TEXT[id].name,
     shortDescription: { text: RULE_TEXT[id].short },
-    helpUri: `${DOCS_BASE}${id}.md`,
+    help: { text: `${RULE_TEXT[id].short}. Documentation: ${RULE_DOCS(id)} in the netmem-series sources.` },
     defaultConfiguration: { level: 'warning' },
   }));
   const results = findings.map((f) => {
@@ -87,7 +91,7 @@ export function formatSarif(findings: Finding[], show: (f: string) => string, ve
     return res;
   });
   const run: Record<string, unknown> = {
-    tool: { driver: { name: 'netmem check', informationUri: DOCS_BASE, version, semanticVersion: version, rules } },
+    tool: { driver: { name: 'netmem check', version, semanticVersion: version, rules } },
     columnKind: 'utf16CodeUnits',
     results,
   };
