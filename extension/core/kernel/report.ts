@@ -10,12 +10,34 @@ export function resultLine(r: RunnerResult): string {
   return `${word} ${r.name}${seconds(r.durationMs)}`;
 }
 
+/** What the `[tag]` of a problem line says: the kernel trouble's kind, `test`, or `boot`. */
+function problemTag(r: RunnerResult): string {
+  if (r.kind === 'kernel') return r.id.split('/')[1] ?? 'bug';
+  return r.kind === 'boot' ? 'boot' : 'test';
+}
+
+/**
+ * A failed guest/KUnit test or kernel trouble as one line a problem matcher can read:
+ * `FILE:LINE: [bug|oops|warning|panic|test|boot] TEXT`, FILE relative to the checkout (the source
+ * line a BUG or WARNING names) or the serial log's absolute path. Build failures are not here: their
+ * compiler messages are printed in gcc's format.
+ */
+export function problemLine(r: RunnerResult): string | undefined {
+  if (r.status !== 'fail' || r.kind === 'build' || !r.location) return undefined;
+  const first = r.message?.split('\n')[0]?.trim();
+  const text = r.kind === 'kernel' ? (first ?? r.name) : first ? `${r.name}: ${first}` : r.name;
+  return `${r.location.file}:${r.location.line}: [${problemTag(r)}] ${text}`;
+}
+
 export function formatText(report: RunnerReport): string {
   const out: string[] = [];
   const failed = report.results.filter((r) => r.status === 'fail');
   for (const r of failed) {
     out.push('', `FAIL ${r.name}`);
-    if (r.message) out.push(...r.message.split('\n').map((l) => `  ${l}`));
+    const problem = problemLine(r);
+    if (problem) out.push(problem);
+    // A one-line message is in the problem line already.
+    if (r.message && !(problem && !r.message.includes('\n'))) out.push(...r.message.split('\n').map((l) => `  ${l}`));
     if (r.excerpt?.length) out.push('  log:', ...r.excerpt.map((l) => `  | ${l}`));
   }
   const diags = report.diagnostics.filter((d) => d.severity !== 'note');

@@ -66,6 +66,15 @@ const TROUBLE: Array<{ kind: string; re: RegExp }> = [
   { kind: 'warning', re: /------------\[ cut here \]------------/ },
 ];
 
+/** Where a BUG or WARNING report says it fired: `kernel BUG at F:L!`, `WARNING: CPU: n PID: n at F:L …`. */
+const SOURCE_AT = /(?:kernel BUG at |WARNING: (?:CPU: \d+ PID: \d+ )?at )([^\s:]+):(\d+)\b/;
+
+/** The source file (as the kernel printed it) and line a kernel trouble line names, if any. */
+export function troubleSource(text: string): { file: string; line: number } | undefined {
+  const m = SOURCE_AT.exec(text);
+  return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
+}
+
 /** The line without the serial console's timestamp and carriage return. */
 export function stripLine(line: string): string {
   return line.replace(/\r$/, '').replace(TIMESTAMP, '');
