@@ -41,7 +41,7 @@ const assets = {
 
 const options = {
   absWorkingDir: root,
-  entryPoints: { extension: 'extension/extension.ts', cli: 'extension/cli.ts' },
+  entryPoints: { extension: 'extension/extension.ts', cli: 'extension/cli.ts', checkWorker: 'extension/core/check/editorWorker.ts' },
   outdir,
   bundle: true,
   platform: 'node',

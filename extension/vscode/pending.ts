@@ -2,11 +2,6 @@
 import * as vscode from 'vscode';
 
 const PENDING: Record<string, string> = {
-  'netmem.applySeries': 'Apply netmem series',
-  'netmem.runTests': 'Run kernel tests',
-  'netmem.checkWorkspace': 'Check workspace',
-  'netmem.selectKernel': 'Select kernel checkout',
-  'netmem.openSeries': 'Open series',
 };
 
 export function activate(ctx: vscode.ExtensionContext): void {
