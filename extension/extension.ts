@@ -9,7 +9,6 @@ import * as doctor from './vscode/doctor';
 import * as kernel from './vscode/kernel';
 import * as log from './vscode/log';
 import * as openSeries from './vscode/openSeries';
-import * as pending from './vscode/pending';
 import * as seriesNav from './vscode/seriesNav';
 import * as seriesView from './vscode/seriesView';
 import * as tasks from './vscode/tasks';
@@ -17,7 +16,7 @@ import * as testing from './vscode/testing';
 import * as workspace from './vscode/workspace';
 
 export function activate(ctx: vscode.ExtensionContext): void {
-  for (const feature of [log, workspace, doctor, base, kernel, apply, diagnostics, codeActions, checkWorkspace, tasks, testing, seriesView, seriesNav, openSeries, pending]) feature.activate(ctx);
+  for (const feature of [log, workspace, doctor, base, kernel, apply, diagnostics, codeActions, checkWorkspace, tasks, testing, seriesView, seriesNav, openSeries]) feature.activate(ctx);
 }
 
 export function deactivate(): void {}
