@@ -23,7 +23,11 @@ export interface LaunchedBrowser {
   page: Page;
 }
 
-export async function launchChromium(scope: Scope, name = 'chromium'): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  scope: Scope,
+  name = 'chromium',
+  viewport: { width: number; height: number } = { width: 1400, height: 900 },
+): Promise<LaunchedBrowser> {
   const profile = join(scope.dir, name, 'profile');
   const tmp = join(scope.dir, name, 'tmp');
   mkdirSync(profile, { recursive: true });
@@ -33,7 +37,7 @@ export async function launchChromium(scope: Scope, name = 'chromium'): Promise<L
     headless: true,
     args: CHROMIUM_ARGS,
     env: { ...process.env, TMPDIR: tmp, XDG_CONFIG_HOME: join(scope.dir, name, 'xdg-config'), XDG_CACHE_HOME: join(scope.dir, name, 'xdg-cache') },
-    viewport: { width: 1400, height: 900 },
+    viewport,
     // The harness handles signals itself and closes the browser in its cleanup.
     handleSIGINT: false,
     handleSIGTERM: false,

@@ -20,6 +20,8 @@ export interface CodeServerOptions {
   log?: (line: string) => void;
   /** Give up waiting for /healthz after this long (default 60 s). */
   startTimeoutMs?: number;
+  /** Listen on this port (default: a free one). */
+  port?: number;
 }
 
 export interface CodeServer {
@@ -39,6 +41,8 @@ export interface CodeServer {
   remoteUri(absPath: string): string;
   /** Kills the process group and waits until it is gone. Also registered with the scope. */
   stop(): Promise<void>;
+  /** Resolves when the server process exits (for whatever reason). */
+  readonly exited: Promise<void>;
 }
 
 /** User settings every run starts with. */
@@ -67,8 +71,8 @@ export interface CodeServerProfile {
   env: NodeJS.ProcessEnv;
 }
 
-/** Creates a fresh profile under the scope dir, with BASE_USER_SETTINGS as user settings. */
-export function createProfile(scope: Scope, extraEnv?: NodeJS.ProcessEnv): CodeServerProfile {
+/** Creates a fresh profile under the scope dir, with BASE_USER_SETTINGS (and `settings` over them) as user settings. */
+export function createProfile(scope: Scope, extraEnv?: NodeJS.ProcessEnv, settings?: Record<string, unknown>): CodeServerProfile {
   const base = join(scope.dir, 'code-server');
   const dirs = {
     userData: join(base, 'user-data'),
@@ -80,13 +84,14 @@ export function createProfile(scope: Scope, extraEnv?: NodeJS.ProcessEnv): CodeS
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify(BASE_USER_SETTINGS, null, 2));
+  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...BASE_USER_SETTINGS, ...settings }, null, 2));
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...extraEnv,
+    ...merged,
     XDG_CONFIG_HOME: dirs.config,
     XDG_DATA_HOME: dirs.data,
-    XDG_CACHE_HOME: dirs.cache,
+    // A kernel workspace (lib/kernel.ts) brings the cache directory it is laid out in.
+    XDG_CACHE_HOME: merged.NETMEM_E2E_XDG_CACHE_HOME || dirs.cache,
     TMPDIR: dirs.tmp,
   };
   // Never let a password from the caller's environment reach the server.
@@ -148,8 +153,8 @@ export async function startCodeServer(scope: Scope, options: CodeServerOptions =
   const profile = options.profile ?? createProfile(scope, options.env);
 
   let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 1; attempt <= (options.port ? 1 : 3); attempt++) {
+    const port = options.port ?? (await freePort());
     try {
       return await startOnPort(scope, port, profile, options, log);
     } catch (err) {
@@ -235,6 +240,7 @@ async function startOnPort(
     userDataDir: profile.userDataDir,
     extensionsDir: profile.extensionsDir,
     env: profile.env,
+    exited: exit,
     remoteUri,
     workbenchUrl(folder, payload) {
       const params = new URLSearchParams();

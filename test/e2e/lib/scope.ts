@@ -55,11 +55,14 @@ export class Scope {
     })();
     await this.closing;
     await Promise.all([...this.late]);
+    const t0 = Date.now();
     removeTree(this.dir, this.log);
+    slow(this.log, `removing ${this.dir}`, t0);
   }
 
   private async runOne(what: string, fn: Cleanup): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const t0 = Date.now();
     try {
       await Promise.race([
         Promise.resolve().then(fn),
@@ -71,8 +74,15 @@ export class Scope {
       this.log(`cleanup "${what}" failed: ${errorText(err)}`);
     } finally {
       clearTimeout(timer);
+      slow(this.log, `cleanup "${what}"`, t0);
     }
   }
+}
+
+/** Logs a cleanup that took long enough to matter for the stage's time. */
+function slow(log: (line: string) => void, what: string, t0: number): void {
+  const ms = Date.now() - t0;
+  if (ms >= 2_000) log(`${what} took ${(ms / 1000).toFixed(1)} s`);
 }
 
 function removeTree(dir: string, log: (line: string) => void): void {

@@ -8,11 +8,37 @@
 //                                     launcher can tell the suite's output from the workbench's
 //                                     own log lines (both reach it through the same channel)
 //   NETMEM_E2E_GREP=pattern           run only the tests whose full title matches
+//   NETMEM_E2E_PASS=trusted|untrusted which pass this is: `untrusted` runs only the files named
+//                                     untrusted*.test.js and requires an untrusted workspace,
+//                                     `trusted` runs every other file and requires a trusted one;
+//                                     unset: every file, whatever the trust
+//   NETMEM_E2E_KERNEL, NETMEM_E2E_FIXTURES, NETMEM_E2E_BASE_SOURCE: see lib/kernel.ts (read by
+//                                     the tests themselves)
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 import { RELAY_PREFIX, type SuiteResult } from '../lib/protocol';
+
+type Pass = 'trusted' | 'untrusted';
+
+const isUntrustedFile = (file: string) => /^untrusted.*\.test\.js$/.test(file);
+
+function currentPass(): Pass | undefined {
+  const pass = process.env.NETMEM_E2E_PASS;
+  if (pass === undefined || pass === '') return undefined;
+  if (pass === 'trusted' || pass === 'untrusted') return pass;
+  throw new Error(`NETMEM_E2E_PASS must be trusted or untrusted, not ${pass}`);
+}
+
+/** The compiled test files of this pass. */
+function testFiles(pass: Pass | undefined): string[] {
+  const all = readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  if (pass === 'untrusted') return all.filter(isUntrustedFile);
+  if (pass === 'trusted') return all.filter((f) => !isUntrustedFile(f));
+  return all;
+}
 
 export function run(): Promise<void> {
   // Stack traces of the bundled tests (inline source maps) and of dist/extension.js point at the .ts.
@@ -25,13 +51,27 @@ export function run(): Promise<void> {
       original(text.split('\n').map((line) => RELAY_PREFIX + line).join('\n'));
     };
   }
-  const mocha = new Mocha({ ui: 'tdd', color: false, reporter: 'spec', timeout: 60_000, slow: 5_000 });
-  if (process.env.NETMEM_E2E_GREP) mocha.grep(process.env.NETMEM_E2E_GREP);
-  for (const file of readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
-    mocha.addFile(join(__dirname, file));
-  }
   const result: SuiteResult = { passed: 0, failed: 0, pending: 0, failures: [], durationMs: 0 };
   const started = Date.now();
+  // The harness itself: a pass that does not run where it claims to proves nothing.
+  let pass: Pass | undefined;
+  let files: string[];
+  try {
+    pass = currentPass();
+    files = testFiles(pass);
+    if (pass && vscode.workspace.isTrusted !== (pass === 'trusted')) {
+      throw new Error(`the ${pass} pass runs in a workspace that is ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'}`);
+    }
+    if (pass && files.length === 0) throw new Error(`the ${pass} pass has no test files (${pass === 'untrusted' ? 'untrusted*.test.ts' : '*.test.ts'}) in test/e2e/suite/`);
+  } catch (err) {
+    result.failed++;
+    result.failures.push({ title: 'the suite harness', error: err instanceof Error ? err.message : String(err) });
+    writeResult(result);
+    return Promise.reject(err);
+  }
+  const mocha = new Mocha({ ui: 'tdd', color: false, reporter: 'spec', timeout: 60_000, slow: 5_000 });
+  if (process.env.NETMEM_E2E_GREP) mocha.grep(process.env.NETMEM_E2E_GREP);
+  for (const file of files) mocha.addFile(join(__dirname, file));
   return new Promise<void>((resolve, reject) => {
     try {
       const runner = mocha.run((failures) => {
