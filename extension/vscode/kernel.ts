@@ -84,6 +84,8 @@ export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(
     item,
     vscode.commands.registerCommand('netmem.selectKernel', selectKernel),
+    // Hidden from the palette: the item's current text, as tests read it (no API reads status bar items).
+    vscode.commands.registerCommand('netmem.kernel.statusText', () => item.text),
     // The apply module recomputes the status on a new checkout or series, HEAD moving and trust.
     onDidChangeSeriesStatus(refresh),
     onDidChangeKernel(refresh),

@@ -3,80 +3,11 @@
 // the right line, next/previous walk every hunk in order, the cover letter opens, a patch goes to the
 // clipboard as mbox, and "Open series…" refuses a non-series file and takes a folder of patches.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { PlainNode } from '../../../extension/vscode/seriesView';
-
-const EXTENSION_ID = 'netmem-series.netmem-series';
-
-/** What a .patch file says, read with nothing but regular expressions. */
-interface PatchFacts {
-  name: string;
-  text: string;
-  subject: string;
-  files: { path: string; hunks: { header: string; body: string[] }[] }[];
-  added: number;
-  removed: number;
-}
-
-function readPatch(dir: string, name: string): PatchFacts {
-  const text = readFileSync(join(dir, name), 'utf8');
-  const subject = /^Subject: (.*(?:\n[ \t].*)*)/m.exec(text)![1]!.replace(/\n[ \t]+/g, ' ').replace(/^\[[^\]]*\]\s*/, '');
-  const files: PatchFacts['files'] = [];
-  let added = 0;
-  let removed = 0;
-  let inDiff = false;
-  for (const line of text.split('\n')) {
-    if (line === '-- ') break;
-    const diff = /^diff --git a\/\S+ b\/(\S+)$/.exec(line);
-    if (diff) {
-      files.push({ path: diff[1]!, hunks: [] });
-      inDiff = false;
-      continue;
-    }
-    if (line.startsWith('@@ ')) {
-      files[files.length - 1]!.hunks.push({ header: line, body: [] });
-      inDiff = true;
-      continue;
-    }
-    if (!inDiff) continue;
-    const hunks = files[files.length - 1]!.hunks;
-    hunks[hunks.length - 1]!.body.push(line);
-    if (line.startsWith('+')) added++;
-    if (line.startsWith('-')) removed++;
-  }
-  return { name, text, subject, files, added, removed };
-}
-
-function extension(): vscode.Extension<unknown> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-  return ext;
-}
-
-function bundled(): { dir: string; cover: PatchFacts; patches: PatchFacts[] } {
-  const dir = join(extension().extensionPath, 'patches');
-  const names = readdirSync(dir).filter((n) => n.endsWith('.patch')).sort();
-  const [cover, ...patches] = names.map((n) => readPatch(dir, n));
-  assert.ok(cover && /^0000-/.test(cover.name), `no cover letter among ${names.join(', ')}`);
-  assert.ok(patches.length > 0, 'the bundled series has no patches');
-  return { dir, cover, patches };
-}
-
-async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const tree = () => vscode.commands.executeCommand<PlainNode[]>('netmem.series.getTree');
-const patchNodes = (nodes: PlainNode[]) => nodes.filter((n) => n.contextValue?.startsWith('patch.'));
+import { bundled, extension, patchNodes, tree, waitFor, type PatchFacts } from './seriesFacts';
 
 /** The first line a hunk changes on its new side, and its text, when that change is an added line. */
 function firstAdded(h: { header: string; body: string[] }): { line: number; text: string } | undefined {
