@@ -44,7 +44,14 @@ export const onDidCheck = checkedEmitter.event;
 
 /** The shared check worker (also used by "Check workspace"). */
 export function checkWorker(): EditorCheckWorker {
-  worker ??= new EditorCheckWorker((m) => log().warn(`netmem check worker: ${m}`));
+  if (!worker) {
+    worker = new EditorCheckWorker((m) => log().warn(`netmem check worker: ${m}`));
+    worker.onDidRecheck((r) => {
+      const entry = [...live.values()].find((e) => e.path === r.path);
+      log().trace(`netmem check: ${r.path} v${r.version}: findings changed on the full reparse`);
+      if (entry && !entry.running && r.version === entry.doc.version) publish(entry, r.version, r.findings);
+    });
+  }
   return worker;
 }
 

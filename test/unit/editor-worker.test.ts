@@ -1,10 +1,12 @@
 // The editor's check worker: content changes applied as the editor reports them, incremental checks
-// of a held document in a real worker thread, resync after the worker lost a document, scans.
+// of a held document in a real worker thread (an edit in a function body parsed on that function
+// alone, settled later on the whole tree), resync after the worker lost a document, scans.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createChecker, leavesOpen, shiftSpan } from '../../extension/core/check/checker';
 import { EditorCheckWorker } from '../../extension/core/check/editorClient';
 import { applyContentChanges } from '../../extension/core/check/editorWorker';
 import { CancelledError } from '../../extension/core/util/process';
@@ -108,4 +110,94 @@ test('a scan in the worker finds the accesses of a folder; an aborted scan is ca
   const ac = new AbortController();
   ac.abort();
   await assert.rejects(worker.scan([tree], undefined, { signal: ac.signal }), CancelledError);
+});
+
+test('shiftSpan moves a span after an edit, stretches one the edit overlaps, keeps one before it', () => {
+  const ins = { start: 10, oldEnd: 10, newEnd: 13 };
+  assert.deepEqual(shiftSpan({ start: 20, end: 30 }, ins), { start: 23, end: 33 });
+  assert.deepEqual(shiftSpan({ start: 10, end: 30 }, ins), { start: 13, end: 33 });
+  assert.deepEqual(shiftSpan({ start: 0, end: 5 }, ins), { start: 0, end: 5 });
+  assert.deepEqual(shiftSpan({ start: 5, end: 30 }, ins), { start: 5, end: 33 });
+  // A deletion of [12, 18) across the end of [5, 15): the span ends where the deletion did.
+  assert.deepEqual(shiftSpan({ start: 5, end: 15 }, { start: 12, oldEnd: 18, newEnd: 12 }), { start: 5, end: 12 });
+  assert.deepEqual(shiftSpan({ start: 5, end: 40 }, { start: 12, oldEnd: 18, newEnd: 12 }), { start: 5, end: 34 });
+});
+
+test('leavesOpen: a block comment or #if/#ifdef left open in a span', () => {
+  const open = (t: string) => leavesOpen(`x;\n${t}\ny;`, 3, 3 + t.length);
+  assert.equal(open('int f(void)\n{\n\t/* ok */ return 0;\n}'), false);
+  assert.equal(open('int f(void)\n{\n\t/* open return 0;\n}'), true);
+  assert.equal(open('int f(void)\n{\n\t/* a */ /* b\n}'), true);
+  assert.equal(open('int f(void)\n{\n#ifdef X\n\tx();\n#endif\n}'), false);
+  assert.equal(open('int f(void)\n{\n #if X\n\tx();\n}'), true);
+  assert.equal(open('int f(void)\n{\n\tx();\n#endif\n}'), true);
+  // Only the span counts: a comment closed after it is still open in it.
+  assert.equal(leavesOpen('a /* b */', 0, 5), true);
+});
+
+const TWO = `#include <linux/skbuff.h>
+static int g(struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+static int f(struct sk_buff *skb)
+{
+	skb_frag_t *frag = &skb_shinfo(skb)->frags[0];
+	int n = 0;
+
+	return n;
+}
+
+static int h(skb_frag_t *frag)
+{
+	return frag->bv_offset;
+}
+`;
+
+test('typing in a function body: each re-check equals a fresh check, also when a typed brace or comment reshapes the file', async () => {
+  const checker = await createChecker({ noIndex: true });
+  try {
+    const path = join(dir, 'typed.c');
+    const show = (fs: { rule: string; range: { start: { line: number; col: number } } }[]) => fs.map((f) => `${f.rule}@${f.range.start.line}:${f.range.start.col}`);
+    let text = TWO;
+    checker.checkText(path, text, { retain: true });
+    const at = TWO.indexOf('\treturn n;');
+    const step = (next: string) => {
+      text = next;
+      const r = checker.checkText(path, text, { retain: true });
+      assert.deepEqual(show(r.findings), show(checker.checkText(path, text).findings), JSON.stringify(text.slice(at - 5, at + 40)));
+      return r;
+    };
+    // One character at a time: only the function is parsed, the retained tree waits for settle().
+    const typed = '\tn += frag->bv_len;\n';
+    for (let i = 1; i <= typed.length; i++) step(TWO.slice(0, at) + typed.slice(0, i) + TWO.slice(at));
+    assert.equal(show(checker.checkText(path, text, { retain: true }).findings).length, 2);
+    const settled = checker.settle(path);
+    assert.ok(settled, 'edits in a body were checked on the function alone, so there is a reparse to settle');
+    assert.equal(settled.differs, false);
+    assert.equal(settled.incremental, true, 'the reparse re-checks only the edited function');
+    assert.deepEqual(show(settled.findings), show(checker.checkText(path, text).findings));
+    assert.equal(checker.settle(path), undefined, 'settled once');
+    // A typed `}` ends f early and a typed `/*` comments out the rest: whole-file reparses, still
+    // equal to fresh checks, with nothing left to settle.
+    const base = text;
+    step(base.slice(0, at) + '}' + base.slice(at));
+    assert.equal(checker.settle(path), undefined);
+    step(base);
+    checker.settle(path);
+    step(base.slice(0, at) + '/*' + base.slice(at));
+    assert.equal(checker.settle(path), undefined);
+    step(base);
+    // Edits in two functions before settling: both are re-checked on the whole tree.
+    step(text.replace('return skb->len;', 'return skb->len + frag_count;'));
+    step(text.replace('return frag->bv_offset;', 'return frag->bv_offset + frag->bv_len;'));
+    const both = checker.settle(path);
+    assert.ok(both);
+    assert.equal(both.differs, false);
+    assert.equal(both.incremental, true);
+    assert.deepEqual(show(both.findings), show(checker.checkText(path, text).findings));
+  } finally {
+    checker.dispose();
+  }
 });

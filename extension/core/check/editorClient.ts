@@ -33,6 +33,7 @@ export class EditorCheckWorker {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private recheckListener: ((r: Extract<CheckReply, { type: 'checked' }>) => void) | undefined;
 
   constructor(private readonly onError: (message: string) => void = () => undefined) {}
 
@@ -44,6 +45,7 @@ export class EditorCheckWorker {
       const p = this.pending.get(m.id);
       if (!p) {
         if (m.type === 'failed') this.onError(m.message);
+        if (m.type === 'checked' && m.id === 0) this.recheckListener?.(m);
         return;
       }
       if (m.type === 'progress') return p.onProgress?.(m.progress);
@@ -77,6 +79,14 @@ export class EditorCheckWorker {
   /** `length`: the document's length after the changes (a cross-check of the worker's copy). */
   change(path: string, version: number, length: number, changes: ContentChange[]): void {
     this.worker?.postMessage({ type: 'change', path, version, length, changes } satisfies ToEditorWorker);
+  }
+
+  /**
+   * `listener` gets the new findings of a held document when the worker's later full reparse of it
+   * changed them (rare: a check parses only the edited function).
+   */
+  onDidRecheck(listener: (r: Extract<CheckReply, { type: 'checked' }>) => void): void {
+    this.recheckListener = listener;
   }
 
   close(path: string): void {

@@ -1,17 +1,21 @@
 // The editor's check worker: it keeps a copy of every open C document (kept in step with the
-// editor's content changes), re-checks it incrementally on a retained tree when asked, and runs
+// editor's content changes), re-checks it incrementally on a retained tree when asked (settling the
+// tree after a pause, and telling the editor when that changed the findings), and runs
 // workspace scans, so that no parse or header indexing ever runs on the editor's own thread (a first
 // check of net/core/skbuff.c takes ~0.3 s, of a 5 MB file ~3 s).
 //
 // Bundled as dist/checkWorker.js; loading it in a worker whose workerData carries EDITOR_WORKER_MARK
 // starts the worker, anywhere else it does nothing.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createChecker, type Checker } from './checker';
+import { createChecker, type Checker, type CheckPhases } from './checker';
 import { scanTree, type ScanProgress, type ScanResult } from './scan';
 import type { Finding } from './types';
 import { CancelledError } from '../util/process';
 
 export const EDITOR_WORKER_MARK = 'netmem-editor-worker';
+
+/** Idle time after a check before the document's whole tree is reparsed (settled). */
+export const SETTLE_AFTER_MS = 100;
 
 /** One content change as the editor reports it: replace `length` UTF-16 units at `offset` by `text`. */
 export interface ContentChange {
@@ -46,12 +50,26 @@ export type ToEditorWorker =
   | { type: 'cancel'; id: number };
 
 export type FromEditorWorker =
-  | { type: 'checked'; id: number; path: string; version: number; findings: Finding[]; skipped?: string; ms: number; incremental?: boolean }
+  /** The findings of a check; with id 0, unasked: a settled document's findings changed (see settle()). */
+  | { type: 'checked'; id: number; path: string; version: number; findings: Finding[]; skipped?: string; ms: number; incremental?: boolean; trace?: CheckTrace }
   /** The worker does not hold that document (or lost step with it): send `open` again. */
   | { type: 'unknown'; id: number; path: string }
   | { type: 'progress'; id: number; progress: ScanProgress }
   | { type: 'scanned'; id: number; result: ScanResult; era: string }
   | { type: 'failed'; id: number; message: string; cancelled?: boolean };
+
+/** Where a held document's check spent its time (epoch ms for instants, ms for durations). */
+export interface CheckTrace extends Partial<CheckPhases> {
+  /** When the worker took the check request. */
+  received: number;
+  /** Applying the content changes since the last check. */
+  apply: number;
+  /** When the reply was posted. */
+  sent: number;
+}
+
+/** Wall-clock time with sub-millisecond precision, comparable across threads. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
 
 export interface EditorWorkerInit {
   mark: typeof EDITOR_WORKER_MARK;
@@ -63,6 +81,10 @@ interface HeldDoc {
   text: string;
   /** The content changes did not fit the held text: wait for a fresh `open`. */
   lost: boolean;
+  /** Time spent applying changes since the last check. */
+  applyMs: number;
+  /** The version the checker holds (last checked). */
+  checked?: number;
 }
 
 function runEditorWorker(): void {
@@ -94,12 +116,13 @@ function runEditorWorker(): void {
         const kernelDir = msg.kernelDir ?? '';
         const old = docs.get(msg.path);
         if (old && old.kernelDir !== kernelDir) await closeDoc(msg.path);
-        docs.set(msg.path, { kernelDir, version: msg.version, text: msg.text, lost: false });
+        docs.set(msg.path, { kernelDir, version: msg.version, text: msg.text, lost: false, applyMs: 0 });
         return;
       }
       case 'change': {
         const d = docs.get(msg.path);
         if (!d || d.lost) return;
+        const t0 = performance.now();
         try {
           d.text = applyContentChanges(d.text, msg.changes);
           d.version = msg.version;
@@ -107,15 +130,23 @@ function runEditorWorker(): void {
         } catch {
           d.lost = true;
         }
+        d.applyMs += performance.now() - t0;
         return;
       }
       case 'check': {
         const d = docs.get(msg.path);
         if (!d || d.lost) return send({ type: 'unknown', id: msg.id, path: msg.path });
+        const received = epochMs();
         const checker = await checkerFor(d.kernelDir);
         const t0 = performance.now();
         const r = checker.checkText(msg.path, d.text, { retain: true });
-        return send({ type: 'checked', id: msg.id, path: msg.path, version: d.version, findings: r.findings, skipped: r.skipped, incremental: r.incremental, ms: performance.now() - t0 });
+        const ms = performance.now() - t0;
+        const trace: CheckTrace = { received, apply: d.applyMs, ...r.phases, sent: 0 };
+        d.applyMs = 0;
+        d.checked = d.version;
+        trace.sent = epochMs();
+        send({ type: 'checked', id: msg.id, path: msg.path, version: d.version, findings: r.findings, skipped: r.skipped, incremental: r.incremental, ms, trace });
+        return settleSoon(msg.path);
       }
       case 'checkOnce': {
         const checker = await checkerFor(msg.kernelDir ?? '');
@@ -149,13 +180,40 @@ function runEditorWorker(): void {
     }
   };
 
+  // After a pause in checks of a document, its full reparse: a check that parsed only the edited
+  // function is verified on the whole tree, and the editor told when that changed the findings.
+  const settleTimers = new Map<string, NodeJS.Timeout>();
+  const settleSoon = (path: string) => {
+    clearTimeout(settleTimers.get(path));
+    const timer = setTimeout(() => {
+      settleTimers.delete(path);
+      // Busy: the check that follows will schedule it again.
+      if (waiting > 0) return;
+      queue = queue.then(async () => {
+        const d = docs.get(path);
+        // Changed since the check: the next check takes those changes first.
+        if (!d || d.lost || d.checked !== d.version) return;
+        const t0 = performance.now();
+        const r = (await checkerFor(d.kernelDir)).settle(path);
+        if (r?.differs) send({ type: 'checked', id: 0, path, version: d.version, findings: r.findings, skipped: r.skipped, incremental: r.incremental, ms: performance.now() - t0 });
+      });
+    }, SETTLE_AFTER_MS);
+    timer.unref();
+    settleTimers.set(path, timer);
+  };
+
   // Messages are handled one after the other, in order, so a check always sees every change before it.
   let queue = Promise.resolve();
+  let waiting = 0;
   port.on('message', (msg: ToEditorWorker) => {
-    queue = queue.then(() => handle(msg)).catch((e: Error) => {
-      const id = 'id' in msg ? msg.id : -1;
-      send({ type: 'failed', id, message: e.message });
-    });
+    waiting++;
+    queue = queue
+      .then(() => handle(msg))
+      .catch((e: Error) => {
+        const id = 'id' in msg ? msg.id : -1;
+        send({ type: 'failed', id, message: e.message });
+      })
+      .finally(() => waiting--);
   });
 }
 
