@@ -1,6 +1,8 @@
 // The series parser on mboxes as git format-patch, b4 and mail clients write them, and on bad input.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeWords, parseMbox, parseSubject, splitTrailers } from '../../extension/core/series/mbox';
@@ -83,6 +85,70 @@ describe('mbox parser', () => {
     assert.throws(() => parseMbox(b4 + messages[2]), /holds patch 1\/3 twice/);
     assert.throws(() => parseMbox(b4 + messages[2]!.replace(' v2 1/3]', ' v3 1/3]')), /more than one version/);
     assert.throws(() => parseMbox(messages[2]!.replace(/^@@ -1,4 \+1,4 @@$/m, '@@ -1,9 +1,9 @@')), /cut short/);
+  });
+
+  it('reads a patch sent as an attachment (multipart): text parts in order, HTML and signatures left out, git am takes it', () => {
+    const diff = ['diff --git a/a.c b/a.c', '--- a/a.c', '+++ b/a.c', '@@ -1,3 +1,3 @@', ' int a(void)', ' {', '-\treturn 1;', '+\treturn 2;', ''].join('\n');
+    const mail = [
+      'From nobody Mon Sep 17 00:00:00 2001',
+      'From: =?UTF-8?Q?Ren=C3=A9?= <rene@example.org>',
+      'Date: Tue, 2 Jan 2024 10:00:00 +0100',
+      'Subject: [PATCH] net: return 2',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed;',
+      ' boundary="==b1=="',
+      '',
+      'This is a multi-part message in MIME format.',
+      '--==b1==',
+      'Content-Type: multipart/alternative; boundary=b2',
+      '',
+      '--b2',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'Return two, caf=C3=A9 style.',
+      '',
+      'Signed-off-by: Ren=C3=A9 <rene@example.org>',
+      '--b2',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p>Return two</p>',
+      '--b2--',
+      '--==b1==',
+      'Content-Type: text/x-patch; name="0001-a.patch"',
+      'Content-Disposition: attachment; filename="0001-a.patch"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      ...(Buffer.from(`---\n a.c | 2 +-\n\n${diff}`).toString('base64').match(/.{1,76}/g) ?? []),
+      '--==b1==',
+      'Content-Type: application/pgp-signature; name="signature.asc"',
+      '',
+      '-----BEGIN PGP SIGNATURE-----',
+      '--==b1==--',
+      '',
+    ].join('\n');
+    const s = parseMbox(mail);
+    const p = s.patches[0]!;
+    assert.equal(p.subject, 'net: return 2');
+    assert.equal(p.message, 'Return two, café style.');
+    assert.deepEqual(p.trailers, [{ key: 'Signed-off-by', value: 'René <rene@example.org>' }]);
+    assert.deepEqual([p.files.map((f) => f.path), p.added, p.removed], [['a.c'], 1, 1]);
+    assert.ok(!/<p>|PGP/.test(p.raw), 'HTML and signature parts are not in the patch');
+
+    const repo = mkdtempSync(join(tmpdir(), 'netmem-mime-'));
+    try {
+      const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.org', ...args], { cwd: repo, encoding: 'utf8', input: args[0] === 'am' ? p.raw : undefined });
+      git('init', '-q');
+      writeFileSync(join(repo, 'a.c'), 'int a(void)\n{\n\treturn 1;\n');
+      git('add', 'a.c');
+      git('commit', '-qm', 'base');
+      git('am', '-q');
+      assert.equal(readFileSync(join(repo, 'a.c'), 'utf8'), 'int a(void)\n{\n\treturn 2;\n');
+      assert.equal(git('log', '-1', '--format=%an|%s'), 'René|net: return 2\n');
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+    assert.throws(() => parseMbox(mail.replace(/text\/x-patch/, 'image/png').replace(/text\/plain/, 'text/html')), /no text or patch part/);
   });
 
   it('parses subject prefixes and RFC 2047 words', () => {

@@ -119,17 +119,76 @@ function parseMessage(lines: string[]): Message | undefined {
     else name = `${name}\0dup`;
   }
   for (const [k, v] of headers) headers.set(k, decodeWords(v));
-  let rawBody = lines.slice(lines[i] === '' ? i + 1 : i).join('\n');
+  const rawBody = lines.slice(lines[i] === '' ? i + 1 : i).join('\n');
   const type = headers.get('content-type') ?? 'text/plain';
-  if (/^multipart\//i.test(type)) throw new SeriesError(`"${headers.get('subject') ?? '?'}" is a multipart (attachment) mail; save the patch as plain text (for example with b4 am)`);
+  const body = decodeBody(type, headers.get('content-transfer-encoding') ?? '', rawBody, headers.get('subject') ?? '?', 0);
+  return { headers, headerLines, body };
+}
+
+/** A body or MIME part as text: transfer encoding and charset undone. */
+function decodeLeaf(type: string, cte: string, raw: string): string {
   const charset = /charset="?([^";\s]+)"?/i.exec(type)?.[1] ?? 'utf-8';
-  const cte = (headers.get('content-transfer-encoding') ?? '').toLowerCase();
+  const enc = cte.trim().toLowerCase();
   let bytes: Buffer | undefined;
-  if (cte === 'quoted-printable') bytes = qpBytes(rawBody.replace(/=\n/g, ''));
-  else if (cte === 'base64') bytes = Buffer.from(rawBody.replace(/\s+/g, ''), 'base64');
-  if (bytes) rawBody = decodeCharset(bytes, charset) ?? bytes.toString('latin1');
-  else if (!/^utf-?8$/i.test(charset) && !/^(us-)?ascii$/i.test(charset)) rawBody = decodeCharset(Buffer.from(rawBody, 'latin1'), charset) ?? rawBody;
-  return { headers, headerLines, body: rawBody };
+  if (enc === 'quoted-printable') bytes = qpBytes(raw.replace(/=\n/g, ''));
+  else if (enc === 'base64') bytes = Buffer.from(raw.replace(/\s+/g, ''), 'base64');
+  if (bytes) return decodeCharset(bytes, charset) ?? bytes.toString('latin1');
+  if (!/^utf-?8$/i.test(charset) && !/^(us-)?ascii$/i.test(charset)) return decodeCharset(Buffer.from(raw, 'latin1'), charset) ?? raw;
+  return raw;
+}
+
+/** Parts of a multipart body that carry patch text: text/plain, text/x-patch, text/x-diff, or a .patch/.diff attachment. */
+function isPatchText(type: string, disposition: string): boolean {
+  if (/^text\/(plain|x-patch|x-diff)\b/i.test(type)) return true;
+  return /\.(patch|diff)"?\s*(;|$)/i.test(`${type}; ${disposition}`);
+}
+
+/**
+ * The text of a mail body. A multipart mail (a patch sent as an attachment) gives its patch-text
+ * parts in order, joined by newlines, as git mailinfo does; HTML, signatures and binary
+ * attachments are left out.
+ */
+function decodeBody(type: string, cte: string, raw: string, subject: string, depth: number): string {
+  if (!/^multipart\//i.test(type)) return decodeLeaf(type, cte, raw);
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
+  if (!boundary || depth > 4) throw new SeriesError(`"${subject}" is a multipart mail without a usable boundary`);
+  const marker = `--${boundary[1] ?? boundary[2]}`;
+  const texts: string[] = [];
+  let part: string[] | undefined;
+  const flush = () => {
+    if (!part) return;
+    let k = 0;
+    const hdr = new Map<string, string>();
+    let last = '';
+    for (; k < part.length && part[k] !== ''; k++) {
+      const line = part[k]!;
+      if (/^[ \t]/.test(line) && last) hdr.set(last, `${hdr.get(last)} ${line.trim()}`);
+      else {
+        const colon = line.indexOf(':');
+        if (colon < 0) break;
+        last = line.slice(0, colon).trim().toLowerCase();
+        hdr.set(last, line.slice(colon + 1).trim());
+      }
+    }
+    const partType = hdr.get('content-type') ?? 'text/plain';
+    const partBody = part.slice(k + 1).join('\n');
+    if (/^multipart\//i.test(partType)) texts.push(decodeBody(partType, hdr.get('content-transfer-encoding') ?? '', partBody, subject, depth + 1));
+    else if (isPatchText(partType, hdr.get('content-disposition') ?? '')) texts.push(decodeLeaf(partType, hdr.get('content-transfer-encoding') ?? '', partBody));
+  };
+  for (const line of raw.split('\n')) {
+    if (line.trimEnd() === `${marker}--`) {
+      flush();
+      part = undefined;
+      break;
+    }
+    if (line.trimEnd() === marker) {
+      flush();
+      part = [];
+    } else part?.push(line);
+  }
+  flush();
+  if (texts.length === 0) throw new SeriesError(`"${subject}" is a multipart mail with no text or patch part`);
+  return texts.map((t) => t.replace(/\n*$/, '')).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
