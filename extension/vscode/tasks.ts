@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { KernelError } from '../core/kernel/build';
-import { formatText, resultLine } from '../core/kernel/report';
+import { formatText, resultLine, withRoot } from '../core/kernel/report';
 import { runSuite, SUITES, type RunnerOptions, type RunnerReport, type SuiteName } from '../core/kernel/runner';
 import { CancelledError } from '../core/util/process';
 import { log } from './log';
@@ -152,7 +152,9 @@ class SuiteTerminal implements vscode.Pseudoterminal {
         onResult: (r) => this.line(resultLine(r)),
       });
       this.line('');
-      this.line(formatText(report));
+      // The matchers resolve relative paths against matcherBase(); a task on another kernel
+      // (tasks.json `kernel`) prints absolute ones instead.
+      this.line(formatText(resolve(opts.kernelDir) === resolve(matcherBase()) ? report : withRoot(report, opts.kernelDir)));
       log().info(`tests: ${suite} ${report.ok ? 'passed' : 'failed'} (${report.counts.pass} passed, ${report.counts.fail} failed, ${report.counts.skip} skipped)`);
       this.end({ suite, kernel: opts.kernelDir, exitCode: report.ok ? EXIT.passed : EXIT.failed, report });
     } catch (e) {
@@ -273,6 +275,11 @@ async function runTests(suiteArg?: unknown): Promise<SuiteOutcome | undefined> {
   return outcome;
 }
 
+/** The directory the problem matchers resolve relative paths against. */
+function matcherBase(): string {
+  return kernelDir() ?? firstFolder()?.uri.fsPath ?? process.cwd();
+}
+
 export function activate(ctx: vscode.ExtensionContext): void {
   ctx.subscriptions.push(
     finished,
@@ -280,7 +287,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('netmem.runTests', runTests),
     // The problem matchers' file prefix (`${command:netmem.tasks.kernelDir}`): the linked checkout,
     // else the workspace folder, so that checkout-relative paths resolve when netmem.kernelPath is empty.
-    vscode.commands.registerCommand('netmem.tasks.kernelDir', () => kernelDir() ?? firstFolder()?.uri.fsPath ?? process.cwd()),
+    vscode.commands.registerCommand('netmem.tasks.kernelDir', matcherBase),
     // Not in the palette: the names of the tasks the provider gives now (Restricted Mode: none).
     vscode.commands.registerCommand('netmem.tasks.provided', () => provideTasks().map((t) => t.name)),
   );

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { formatDiagnostic, parseBuildOutput } from '../../extension/core/kernel/diagnostics';
-import { formatText, problemLine } from '../../extension/core/kernel/report';
+import { formatText, problemLine, withRoot } from '../../extension/core/kernel/report';
 import { failureLocation, type RunnerReport, type RunnerResult } from '../../extension/core/kernel/runner';
 import { parseLog } from '../../extension/core/kernel/verdict';
 
@@ -208,5 +208,20 @@ describe('problem matchers in package.json', () => {
     // No line is read by both.
     const gccLines = new Set(gcc.map((p) => `${p.file}:${p.line}`));
     for (const p of kernel) assert.ok(!gccLines.has(`${p.file}:${p.line}`) || p.code !== undefined);
+  });
+
+  it('a report for another kernel than the linked one names absolute paths, which both matchers read', () => {
+    const results = bootResults();
+    const report: RunnerReport = { suite: 'boot', ok: false, results, diagnostics: parseBuildOutput(BUILD_OUTPUT, { srcDir: SRC }), counts: { pass: 0, fail: 1, skip: 0 }, durationMs: 1 };
+    const other = '/srv/other-kernel';
+    const relative = [...scan('netmem-gcc', formatText(report)), ...scan('netmem-kernel', formatText(report))];
+    const moved = [...scan('netmem-gcc', formatText(withRoot(report, other))), ...scan('netmem-kernel', formatText(withRoot(report, other)))];
+    assert.ok(relative.some((p) => !p.file.startsWith('/')), 'the plain report has checkout-relative paths');
+    assert.equal(moved.length, relative.length);
+    moved.forEach((p, i) => {
+      const before = relative[i]!;
+      assert.equal(p.file, before.file.startsWith('/') ? before.file : join(other, before.file));
+      assert.equal(p.line, before.line);
+    });
   });
 });

@@ -1,4 +1,5 @@
 // A suite's report for terminals (text), TAP consumers and tools (JSON).
+import { isAbsolute, join } from 'node:path';
 import { formatDiagnostic } from './diagnostics';
 import type { RunnerReport, RunnerResult } from './runner';
 
@@ -50,6 +51,20 @@ export function formatText(report: RunnerReport): string {
   const c = report.counts;
   out.push('', `${report.suite}: ${report.ok ? 'PASSED' : 'FAILED'} in ${(report.durationMs / 1000).toFixed(0)} s`, `${c.pass} passed, ${c.fail} failed, ${c.skip} skipped`);
   return out.join('\n').replace(/^\n/, '');
+}
+
+/**
+ * The report with every checkout-relative path (failure locations, compiler records) made absolute
+ * under `root`: for a reader that resolves paths against another directory, such as a task's problem
+ * matcher when the task's kernel is not the linked checkout.
+ */
+export function withRoot(report: RunnerReport, root: string): RunnerReport {
+  const abs = (f: string) => (isAbsolute(f) ? f : join(root, f));
+  return {
+    ...report,
+    results: report.results.map((r) => (r.location ? { ...r, location: { ...r.location, file: abs(r.location.file) } } : r)),
+    diagnostics: report.diagnostics.map((d) => (d.file ? { ...d, file: abs(d.file) } : d)),
+  };
 }
 
 /** TAP version 13 for a report or a boot's verdict (the CLI's --format tap). */
