@@ -140,7 +140,10 @@ suite('netmem-series in the extension host', () => {
     await waitFor('the doctor report to be the active editor', () =>
       (vscode.window.activeTextEditor?.document.getText() ?? '').includes('# Netmem environment'),
     );
-    const text = vscode.window.activeTextEditor!.document.getText();
+    const shown = vscode.window.activeTextEditor!.document;
+    assert.equal(shown.uri.scheme, 'netmem-doctor', 'the report is a read-only document of its own, not an untitled file to save');
+    assert.equal(shown.isDirty, false);
+    const text = shown.getText();
     assert.match(text, /^# Netmem environment$/m);
     assert.match(text, /^- C grammar \(tree-sitter-c\): ok/m);
   });
