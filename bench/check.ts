@@ -1,7 +1,7 @@
 // Benchmark of the frag-access checker (prints figures; not a test).
 //
 //   npm run bench:check                 # keystroke path + whole tree + rg
-//   npm run bench:check -- --cocci      # also Coccinelle with ../shared/peers/skbfrag.cocci (whole tree: > 15 min)
+//   npm run bench:check -- --cocci      # also Coccinelle with ../shared/peers/skbfrag.cocci (whole tree: > 28 min)
 //   npm run bench:check -- --kernel DIR --runs 3 --keys 300
 //   npm run bench:check -- --cocci --path drivers/net --path net   # all three sides on a subset
 //
