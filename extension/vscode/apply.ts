@@ -18,7 +18,6 @@ let generation = 0;
 
 /** Fires when the per-patch status changes (after an apply, a new kernel or series, HEAD moving). */
 export const onDidChangeSeriesStatus = statusEmitter.event;
-export const onDidChangePatchStatus = statusEmitter.event;
 
 /** The last computed status of the current series against the linked checkout, if any. */
 export function seriesStatus(): SeriesStatus | undefined {

@@ -47,9 +47,11 @@ async function checkWorkspace(arg?: unknown, all?: unknown): Promise<CheckSummar
           return await checkWorker().scan(roots, kernel, {
             signal: ac.signal,
             onProgress: (p) => {
-              const pct = p.files ? (100 * p.done) / p.files : 0;
-              progress.report({ message: `${p.done}/${p.files} files, ${p.findings} finding(s)`, increment: pct - shown });
-              shown = pct;
+              // The file count grows while directories are still being listed: the bar moves
+              // only once it is final, and never backwards.
+              const pct = !p.listing && p.files ? (100 * p.done) / p.files : shown;
+              progress.report({ message: `${p.done}/${p.files}${p.listing ? '+' : ''} files, ${p.findings} finding(s)`, increment: Math.max(0, pct - shown) });
+              shown = Math.max(shown, pct);
             },
           });
         } finally {

@@ -2,22 +2,18 @@
 // folders, or any folder), and a status bar item with the linked tree, its version and how much of
 // the series is applied on its HEAD ("$(git-branch) linux-6.1.192 · 6.1.192 · series 3/3 applied"),
 // as the apply module's per-patch status says (it runs git, so only in a trusted workspace).
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { isKernelTree, kernelVersion } from '../core/kernel/tree';
+import { isKernelTree, kernelVersion, missingKernelFiles } from '../core/kernel/tree';
 import type { SeriesStatus } from '../core/series/status';
 import { onDidChangeSeriesStatus, seriesStatus } from './apply';
 import { log } from './log';
 import { kernelDir, onDidChangeKernel, setKernelDir } from './workspace';
 
-/** What isKernelTree looks for, to say which of them a chosen folder lacks. */
-const KERNEL_MARKERS = ['Makefile', 'Kconfig', join('include', 'linux', 'skbuff.h')];
-
 /** Links `dir` when it is a kernel tree; otherwise says what it lacks. True when linked. */
 async function link(dir: string): Promise<boolean> {
-  if (!isKernelTree(dir)) {
-    const missing = KERNEL_MARKERS.filter((f) => !existsSync(join(dir, f)));
+  const missing = missingKernelFiles(dir);
+  if (missing.length) {
     void vscode.window.showErrorMessage(`Netmem: ${dir} is not a Linux kernel tree: it has no ${missing.join(', ')}.`);
     return false;
   }

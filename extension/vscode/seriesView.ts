@@ -7,7 +7,7 @@ import { readBlobs, Git } from '../core/git/git';
 import { applyHunks } from '../core/series/applyHunks';
 import { loadSeries, type CoverLetter, type FileDiff, type Patch, type Series } from '../core/series/model';
 import { diffStat, focusLine, hunkKey, hunkOrder, lineInCheckout, patchLabel, type HunkRef } from '../core/series/navigate';
-import { onDidChangePatchStatus, patchStatus, refreshSeriesStatus, seriesStatus, type PatchStatus } from './apply';
+import { onDidChangeSeriesStatus, patchStatus, refreshSeriesStatus, seriesStatus, type PatchStatus } from './apply';
 import { log } from './log';
 import { kernelDir, onDidChangeKernel, onDidChangeSeries, seriesSource } from './workspace';
 
@@ -347,7 +347,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, new SeriesDocuments()),
     onDidChangeSeries(refresh),
     onDidChangeKernel(refresh),
-    onDidChangePatchStatus(() => changed.fire()),
+    onDidChangeSeriesStatus(() => changed.fire()),
     vscode.commands.registerCommand('netmem.series.refresh', () => {
       refresh();
       return refreshSeriesStatus();

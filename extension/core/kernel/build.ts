@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { KERNEL_TREE_FILES, missingKernelFiles } from './tree';
 import { cacheRoot, kernelRefDir } from '../util/assets';
 import { CancelledError, run, which } from '../util/process';
 import { parseBuildOutput, type CompilerDiagnostic } from './diagnostics';
@@ -54,10 +55,8 @@ export function defaultBuildDir(srcDir: string, env: NodeJS.ProcessEnv = process
 
 /** Is `dir` a kernel source tree? Names what is missing otherwise. */
 export function kernelTreeProblem(dir: string): string | undefined {
-  for (const f of ['Makefile', 'Kconfig', 'include/linux/skbuff.h', 'scripts/kconfig/merge_config.sh']) {
-    if (!existsSync(join(dir, f))) return `${dir} is not a kernel tree (no ${f})`;
-  }
-  return undefined;
+  const missing = missingKernelFiles(dir, [...KERNEL_TREE_FILES, join('scripts', 'kconfig', 'merge_config.sh')])[0];
+  return missing ? `${dir} is not a kernel tree (no ${missing})` : undefined;
 }
 
 const TOOLS: Array<[string, string]> = [

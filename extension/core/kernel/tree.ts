@@ -2,9 +2,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A kernel tree has a top-level Makefile and Kconfig and include/linux/skbuff.h. */
+/** What a kernel tree has: a top-level Makefile and Kconfig and include/linux/skbuff.h. */
+export const KERNEL_TREE_FILES = ['Makefile', 'Kconfig', join('include', 'linux', 'skbuff.h')] as const;
+
+/** Which of `files` (default KERNEL_TREE_FILES) `dir` lacks, in order. */
+export function missingKernelFiles(dir: string, files: readonly string[] = KERNEL_TREE_FILES): string[] {
+  return files.filter((f) => !existsSync(join(dir, f)));
+}
+
 export function isKernelTree(dir: string): boolean {
-  return ['Makefile', 'Kconfig', join('include', 'linux', 'skbuff.h')].every((f) => existsSync(join(dir, f)));
+  return missingKernelFiles(dir).length === 0;
 }
 
 /** `6.1.192` from VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION of the top Makefile; undefined if unreadable. */
