@@ -151,9 +151,8 @@ describe('netmem apply', () => {
     s = await status();
     assert.deepEqual(s.states.map((p) => p.state), ['applied', 'conflict']);
     assert.deepEqual(s.states[1]!.files, ['net/b.c']);
-    // a change near (not on) the patched line: only a 3-way merge applies it
+    // a change to a context line of the hunk (not the patched line): only a 3-way merge applies it
     git(repo, 'reset', '-q', '--hard', 'HEAD~1');
-    writeFileSync(join(repo, 'net/b.c'), 'int b(void)\n{\n\treturn 2;\n}\n/* tail */\n');
     writeFileSync(join(repo, 'net/b.c'), 'long b(void)\n{\n\treturn 2;\n}\n');
     git(repo, 'commit', '-q', '-am', 'b returns long');
     s = await status();

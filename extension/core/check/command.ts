@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createChecker, decode } from './checker';
 import { applyFixes } from './fix';
 import { displayPath, formatGcc, formatJson, formatSarif } from './format';
+import { missingKernelFiles } from '../kernel/tree';
 import { scanTree } from './scan';
 import { CheckError, type Finding } from './types';
 
@@ -40,8 +41,9 @@ export interface CommandIO {
   version: string;
 }
 
+/** The checker needs less of a tree than kernel builds do: its skbuff.h and a top Makefile. */
 function isKernelTree(dir: string): boolean {
-  return existsSync(join(dir, 'include', 'linux', 'skbuff.h')) && existsSync(join(dir, 'Makefile'));
+  return missingKernelFiles(dir, ['Makefile', join('include', 'linux', 'skbuff.h')]).length === 0;
 }
 
 /** The kernel tree containing `path`, if any. */

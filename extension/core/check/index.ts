@@ -30,7 +30,6 @@ export interface HeaderIndex {
   era: (Omit<Era, 'helpers'> & { helpers: string[] }) | null;
 }
 
-export { cacheRoot };
 
 /** Every .h under the tree (outside SKIP_DIRS), with its stat line for the key. */
 export function listHeaders(kernelDir: string): { files: string[]; key: string } {

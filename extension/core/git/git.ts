@@ -66,6 +66,11 @@ export class Git {
     return r.code === 0 ? r.stdout.trim() : undefined;
   }
 
+  /** The branch HEAD is on, or undefined when it is detached. */
+  async currentBranch(): Promise<string | undefined> {
+    return (await this.tryRun(['symbolic-ref', '--short', '-q', 'HEAD'])).stdout.trim() || undefined;
+  }
+
   async isRepository(): Promise<boolean> {
     const r = await this.tryRun(['rev-parse', '--git-dir']).catch(() => undefined);
     return r?.code === 0;

@@ -96,7 +96,7 @@ export async function gatherFacts(kernelDir: string, series: Series, branch = DE
   facts.isRepository = await git.isRepository();
   if (!facts.isRepository) return facts;
   facts.head = await git.resolve('HEAD');
-  facts.currentBranch = (await git.tryRun(['symbolic-ref', '--short', '-q', 'HEAD'])).stdout.trim() || undefined;
+  facts.currentBranch = await git.currentBranch();
   facts.pinnedBase = await git.resolve('refs/tags/netmem-base');
   const gitDir = resolve(kernelDir, (await git.run(['rev-parse', '--git-dir'])).trim());
   facts.busy = BUSY_MARKERS.find(([marker]) => existsSync(join(gitDir, marker)))?.[1];
@@ -117,6 +117,12 @@ export async function applySeries(opts: ApplyOptions): Promise<ApplyOutcome> {
   return applyDecided(opts, decision);
 }
 
+
+/** `git`, or where no committer identity is configured, a Git that names netmem-series as committer. */
+async function committer(git: Git, dir: string): Promise<Git> {
+  if ((await git.tryRun(['var', 'GIT_COMMITTER_IDENT'])).code === 0) return git;
+  return new Git(dir, { env: { GIT_COMMITTER_NAME: 'netmem-series', GIT_COMMITTER_EMAIL: 'apply@netmem-series.invalid' } });
+}
 /** The apply itself, after preflight() said `apply` (other decisions are returned as outcomes). */
 export async function applyDecided(opts: ApplyOptions, decision: PreflightDecision): Promise<ApplyOutcome> {
   if (decision.kind !== 'apply') return decision;
@@ -132,8 +138,7 @@ export async function applyDecided(opts: ApplyOptions, decision: PreflightDecisi
   };
 
   // git am records a committer: where none is configured, say who applied the series.
-  const hasIdent = (await git.tryRun(['var', 'GIT_COMMITTER_IDENT'])).code === 0;
-  const am = hasIdent ? git : new Git(opts.kernelDir, { env: { GIT_COMMITTER_NAME: 'netmem-series', GIT_COMMITTER_EMAIL: 'apply@netmem-series.invalid' } });
+  const am = await committer(git, opts.kernelDir);
   if (opts.signal?.aborted) return { kind: 'cancelled' };
   await git.run(['checkout', '-q', '-b', branch]);
   const commits: string[] = [];
@@ -185,8 +190,7 @@ export function describeOutcome(o: ApplyOutcome, total: number): string {
 export async function stashChanges(kernelDir: string, message: string): Promise<{ commit: string; message: string }> {
   const git = new Git(kernelDir);
   const before = await git.resolve('refs/stash');
-  const hasIdent = (await git.tryRun(['var', 'GIT_COMMITTER_IDENT'])).code === 0;
-  const stash = hasIdent ? git : new Git(kernelDir, { env: { GIT_COMMITTER_NAME: 'netmem-series', GIT_COMMITTER_EMAIL: 'apply@netmem-series.invalid' } });
+  const stash = await committer(git, kernelDir);
   await stash.run(['stash', 'push', '--include-untracked', '--message', message]);
   const commit = await git.resolve('refs/stash');
   if (!commit || commit === before) throw new GitError('git stash: nothing was stashed', ['stash'], '', 1);

@@ -463,7 +463,6 @@ function parseOne(lines: string[], sourcePath?: string): Parsed | undefined {
   const { text, rest } = commitPart(bodyLines);
   const { message, trailers } = splitTrailers(text);
   const id = msg.headers.get('message-id')?.replace(/^<|>$/g, '');
-  bodyLines = rest;
   const fromId = /^[0-9a-f]{40}$/.test(msg.headers.get('x-git-commit') ?? '') ? msg.headers.get('x-git-commit') : '0000000000000000000000000000000000000000';
   return {
     info: parseSubject(rawSubject),

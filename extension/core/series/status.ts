@@ -102,7 +102,7 @@ export async function seriesStatus(kernelDir: string, series: Series, opts: Stat
   const rev = opts.rev ?? 'HEAD';
   const head = await git.resolve(rev);
   if (!head) throw new Error(`${kernelDir}: ${rev} is not a commit`);
-  const branch = (await git.tryRun(['symbolic-ref', '--short', '-q', 'HEAD'])).stdout.trim() || undefined;
+  const branch = await git.currentBranch();
   const applied = await appliedPatches(git, series.patches, head);
   const tmp = await mkdtemp(join(tmpdir(), 'netmem-status-'));
   const index = join(tmp, 'index');
