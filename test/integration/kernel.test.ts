@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bisectRoot, type RunnerReport } from '../../extension/core/kernel/runner';
 import { cacheRoot } from '../../extension/core/util/assets';
-import { baseCheckout, pristineBase } from '../helpers/base';
+import { pristineBase } from '../helpers/base';
 import { netmem, ROOT } from '../helpers/cli';
 
 const cache = cacheRoot();
@@ -46,8 +46,8 @@ describe('netmem test on the real kernel', { timeout: 75 * 60_000 }, () => {
   const copyBuild = join(work, 'build', 'integration0');
 
   before(async () => {
-    copy = join(work, basename(await baseCheckout()));
     const pristine = await pristineBase(join(work, 'pristine'));
+    copy = join(work, basename(pristine.dir));
     base = pristine.dir;
     // A copy gets a build directory laid out like the base's, for ccache hits.
     if (pristine.copied) baseArgs = ['--build-dir', join(work, 'pristine', 'build', 'pristine000')];

@@ -341,18 +341,24 @@ export async function createChecker(opts: CheckerOptions = {}): Promise<Checker>
 
   const sortRaw = (a: RawFinding, b: RawFinding) => a.startIndex - b.startIndex || a.rule.localeCompare(b.rule);
 
+  /** The top-level function definition of `tree` whose body strictly holds [start, end), with that body. */
+  const enclosingFunction = (tree: Tree, start: number, end: number): { top: Node; body: Node } | null => {
+    const root = tree.rootNode;
+    let top: Node | null = root.descendantForIndex(start, Math.max(start, end - 1));
+    while (top && top.parent && top.parent.id !== root.id) top = top.parent;
+    if (!top || top.id === root.id || top.type !== 'function_definition') return null;
+    const body = top.childForFieldName('body');
+    if (!body || start <= body.startIndex || end >= body.endIndex) return null;
+    return { top, body };
+  };
+
   /** Top-level nodes overlapping [start, end), if all are function definitions whose body holds the edit. */
   const changedFunctions = (tree: Tree, ranges: { start: number; end: number }[]): { start: number; end: number }[] | null => {
     const out: { start: number; end: number }[] = [];
     for (const r of ranges) {
-      const root = tree.rootNode;
-      let top: Node | null = root.descendantForIndex(r.start, Math.max(r.start, r.end - 1));
-      while (top && top.parent && top.parent.id !== root.id) top = top.parent;
-      if (!top || top.id === root.id || top.type !== 'function_definition') return null;
-      const body = top.childForFieldName('body');
-      if (!body || r.start <= body.startIndex || r.end >= body.endIndex) return null;
-      if (top.endIndex < r.end) return null;
-      out.push({ start: top.startIndex, end: top.endIndex });
+      const f = enclosingFunction(tree, r.start, r.end);
+      if (!f || f.top.endIndex < r.end) return null;
+      out.push({ start: f.top.startIndex, end: f.top.endIndex });
     }
     return out;
   };
@@ -362,13 +368,9 @@ export async function createChecker(opts: CheckerOptions = {}): Promise<Checker>
    * text (the edit applied), else null.
    */
   const ownFunction = (tree: Tree, d: TextDiff): Span | null => {
-    const root = tree.rootNode;
-    let top: Node | null = root.descendantForIndex(d.start, Math.max(d.start, d.oldEnd - 1));
-    while (top && top.parent && top.parent.id !== root.id) top = top.parent;
-    if (!top || top.id === root.id || top.type !== 'function_definition') return null;
-    const body = top.childForFieldName('body');
-    if (!body || d.start <= body.startIndex || d.oldEnd >= body.endIndex || body.endIndex !== top.endIndex) return null;
-    return { start: top.startIndex, end: top.endIndex + d.newEnd - d.oldEnd };
+    const f = enclosingFunction(tree, d.start, d.oldEnd);
+    if (!f || f.body.endIndex !== f.top.endIndex) return null;
+    return { start: f.top.startIndex, end: f.top.endIndex + d.newEnd - d.oldEnd };
   };
 
   /**

@@ -83,10 +83,6 @@ export async function quickRow(page: Page, match: (label: string, text: string) 
   return undefined;
 }
 
-export async function quickInputVisible(page: Page): Promise<boolean> {
-  return page.locator(`${QUICK_INPUT} .quick-input-box input`).isVisible();
-}
-
 /** Quick open (Ctrl+P): types `name` and opens the row whose label is `name` and whose path contains `dir`. */
 export async function quickOpen(page: Page, name: string, dir: string): Promise<void> {
   await focusWorkbench(page);

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { waitFor } from './seriesFacts';
 
 const EXTENSION_ID = 'netmem-series.netmem-series';
 
@@ -40,14 +41,6 @@ function manifestCommands(): ManifestCommand[] {
   return commands;
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 suite('netmem-series in the extension host', () => {
   test('the development extension is loaded from this repository', () => {
     const ext = extension();
@@ -62,7 +55,7 @@ suite('netmem-series in the extension host', () => {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(join(fixtures, 'frag.c')));
     assert.equal(doc.languageId, 'c');
     await vscode.window.showTextDocument(doc);
-    await waitFor('the extension to become active after opening a C file', () => extension().isActive);
+    await waitFor('the extension to become active after opening a C file', () => extension().isActive, 15_000);
     // isActive is also true after a failed activation; activate() then rejects with its error.
     await extension().activate();
   });
@@ -137,8 +130,10 @@ suite('netmem-series in the extension host', () => {
     assert.ok(grammar, `no "grammar" check among: ${report.checks.map((c) => c.name).join(', ')}`);
     assert.equal(grammar.ok, true, `grammar check failed: ${grammar.detail}`);
 
-    await waitFor('the doctor report to be the active editor', () =>
-      (vscode.window.activeTextEditor?.document.getText() ?? '').includes('# Netmem environment'),
+    await waitFor(
+      'the doctor report to be the active editor',
+      () => (vscode.window.activeTextEditor?.document.getText() ?? '').includes('# Netmem environment'),
+      15_000,
     );
     const shown = vscode.window.activeTextEditor!.document;
     assert.equal(shown.uri.scheme, 'netmem-doctor', 'the report is a read-only document of its own, not an untitled file to save');
